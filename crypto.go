@@ -1,0 +1,463 @@
+package sinopac
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+)
+
+// HashKeys are the four secrets (A1, A2, B1, B2) the bank issues to a shop.
+// Each is 16 hex digits, or a GUID whose first 16 hex digits are used (the
+// form some bank letters use).
+//
+// HashKeys never print their contents: every fmt verb, slog and
+// encoding/json render "[redacted]".
+type HashKeys struct{ A1, A2, B1, B2 string }
+
+const redacted = "[redacted]"
+
+// String implements fmt.Stringer without revealing the keys.
+func (HashKeys) String() string { return redacted }
+
+// GoString implements fmt.GoStringer without revealing the keys (%#v).
+func (HashKeys) GoString() string { return redacted }
+
+// Format makes every verb (%v, %+v, %s, %q, %x, …) print "[redacted]".
+func (HashKeys) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// LogValue keeps the keys out of slog output.
+func (HashKeys) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON keeps the keys out of JSON-encoded logs and configs.
+func (HashKeys) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// HashID derives the 32-character AES key / sign salt:
+// hex(A1 XOR A2) + hex(B1 XOR B2), upper case.
+func (k HashKeys) HashID() (string, error) {
+	var raw [4][8]byte
+	for i, f := range [4]struct{ name, v string }{{"A1", k.A1}, {"A2", k.A2}, {"B1", k.B1}, {"B2", k.B2}} {
+		b, err := parseHashKey(f.v)
+		if err != nil {
+			// The value itself is never quoted: it is a secret.
+			return "", &ValidationError{Field: "HashKeys." + f.name, Reason: err.Error()}
+		}
+		raw[i] = b
+	}
+	var out [16]byte
+	for i := 0; i < 8; i++ {
+		out[i] = raw[0][i] ^ raw[1][i]
+		out[8+i] = raw[2][i] ^ raw[3][i]
+	}
+	return strings.ToUpper(hex.EncodeToString(out[:])), nil
+}
+
+// parseHashKey accepts 16 hex digits, or a GUID (8-4-4-4-12 hex digits) of
+// which the first 16 hex digits count, as the bank's .NET sample does.
+func parseHashKey(s string) ([8]byte, error) {
+	var b [8]byte
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return b, errors.New("is empty")
+	case len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-':
+		s = strings.ReplaceAll(s, "-", "")
+		if len(s) != 32 || !isHex(s) {
+			return b, errors.New("is not a GUID of hex digits")
+		}
+		s = s[:16]
+	case len(s) != 16:
+		return b, fmt.Errorf("must be 16 hex digits or a GUID, got %d characters", len(s))
+	case !isHex(s):
+		return b, errors.New("must contain only hex digits 0-9, A-F")
+	}
+	_, err := hex.Decode(b[:], []byte(s))
+	return b, err
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// IV returns the AES initialisation vector for a nonce: the rightmost 16
+// characters of the upper-case hex SHA-256 of the nonce's ASCII bytes.
+func IV(nonce string) string {
+	sum := sha256.Sum256([]byte(nonce))
+	// The last 8 bytes of the digest are the last 16 hex characters.
+	return strings.ToUpper(hex.EncodeToString(sum[24:]))
+}
+
+// Sign computes the QPay signature of message, the JSON object that is (or
+// was) encrypted: upper-case hex SHA-256 of "k1=v1&k2=v2…" + nonce + hashID,
+// where the pairs are the object's top-level fields with a non-empty scalar
+// value, sorted by name case-insensitively. Objects, arrays, null and ""
+// are left out; strings are taken unescaped and numbers as their JSON text.
+//
+// The same routine signs requests and verifies replies.
+func Sign(message []byte, nonce, hashID string) (string, error) {
+	fields, err := topLevelScalars(message)
+	if err != nil {
+		return "", err
+	}
+	return signFields(fields, nonce, hashID), nil
+}
+
+// field is one top-level scalar of a message: its name and the value as it
+// takes part in the sign (strings unescaped, numbers and booleans verbatim).
+type field struct{ name, value string }
+
+func signFields(fields []field, nonce, hashID string) string {
+	sort.SliceStable(fields, func(i, j int) bool { return lessFold(fields[i].name, fields[j].name) })
+	h := sha256.New()
+	for i, f := range fields {
+		if i > 0 {
+			h.Write([]byte{'&'})
+		}
+		h.Write([]byte(f.name))
+		h.Write([]byte{'='})
+		h.Write([]byte(f.value))
+	}
+	h.Write([]byte(nonce))
+	h.Write([]byte(hashID))
+	var sum [sha256.Size]byte
+	return strings.ToUpper(hex.EncodeToString(h.Sum(sum[:0])))
+}
+
+// lessFold orders names ignoring ASCII case, ties broken by the exact bytes
+// so the order is total and deterministic.
+func lessFold(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+		if ca != cb {
+			return ca < cb
+		}
+	}
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// EncryptMessage encrypts plaintext with AES-256-CBC and PKCS#7 padding,
+// key = the 32 ASCII bytes of hashID, iv = IV(nonce), and returns it as
+// upper-case hex.
+func EncryptMessage(plaintext []byte, hashID, nonce string) (string, error) {
+	block, err := newCipher(hashID)
+	if err != nil {
+		return "", err
+	}
+	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
+	buf := make([]byte, len(plaintext)+pad)
+	copy(buf, plaintext)
+	for i := len(plaintext); i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)
+	out := make([]byte, hex.EncodedLen(len(buf)))
+	hex.Encode(out, buf)
+	return string(bytes.ToUpper(out)), nil
+}
+
+// DecryptMessage reverses EncryptMessage. A message that is not hex, not a
+// whole number of AES blocks, or badly padded gives a *MessageError
+// (errors.Is ErrMalformedMessage), never a panic.
+func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
+	block, err := newCipher(hashID)
+	if err != nil {
+		return nil, err
+	}
+	return decrypt(block, message, nonce)
+}
+
+func newCipher(hashID string) (cipher.Block, error) {
+	if len(hashID) != 32 {
+		return nil, &ValidationError{Field: "HashID", Reason: "must be 32 characters"}
+	}
+	return aes.NewCipher([]byte(hashID))
+}
+
+func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
+	switch {
+	case message == "":
+		return nil, &MessageError{Reason: "Message is empty"}
+	case len(message)%2 != 0:
+		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message))}
+	case (len(message)/2)%aes.BlockSize != 0:
+		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2)}
+	}
+	buf := make([]byte, len(message)/2)
+	if _, err := hex.Decode(buf, []byte(message)); err != nil {
+		return nil, &MessageError{Reason: "Message is not hex"}
+	}
+	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)
+	pad := int(buf[len(buf)-1])
+	if pad == 0 || pad > aes.BlockSize {
+		return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+	}
+	for _, c := range buf[len(buf)-pad:] {
+		if int(c) != pad {
+			return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+		}
+	}
+	return buf[:len(buf)-pad], nil
+}
+
+// topLevelScalars lists the non-empty scalar members of a JSON object
+// without decoding nested objects and arrays: a reply's OrderList is only
+// skipped over here, so verifying a 300-order reply does not parse it twice.
+func topLevelScalars(msg []byte) ([]field, error) {
+	s := scanner{b: msg}
+	s.ws()
+	if !s.eat('{') {
+		return nil, errNotObject
+	}
+	fields := make([]field, 0, 16)
+	s.ws()
+	if s.eat('}') {
+		return fields, s.end()
+	}
+	for {
+		s.ws()
+		name, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		s.ws()
+		if !s.eat(':') {
+			return nil, s.errf("expected ':' after field name")
+		}
+		s.ws()
+		start := s.i
+		if err := s.value(); err != nil {
+			return nil, err
+		}
+		raw := msg[start:s.i]
+		switch raw[0] {
+		case '{', '[', 'n': // objects, arrays and null do not take part
+		case '"':
+			v, err := unquote(raw)
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				fields = append(fields, field{name, v})
+			}
+		default: // numbers, true, false: their JSON text
+			fields = append(fields, field{name, string(raw)})
+		}
+		s.ws()
+		if s.eat('}') {
+			return fields, s.end()
+		}
+		if !s.eat(',') {
+			return nil, s.errf("expected ',' or '}'")
+		}
+	}
+}
+
+var errNotObject = &MessageError{Reason: "message is not a JSON object"}
+
+// scanner is a minimal JSON tokenizer: just enough to find top-level
+// members and skip values, with full validation left to encoding/json.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) errf(format string, a ...any) error {
+	return &MessageError{Reason: fmt.Sprintf("invalid JSON at offset %d: ", s.i) + fmt.Sprintf(format, a...)}
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) eat(c byte) bool {
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) end() error {
+	s.ws()
+	if s.i != len(s.b) {
+		return s.errf("trailing data after the object")
+	}
+	return nil
+}
+
+// str reads a JSON string and returns it unescaped.
+func (s *scanner) str() (string, error) {
+	start := s.i
+	if err := s.skipString(); err != nil {
+		return "", err
+	}
+	return unquote(s.b[start:s.i])
+}
+
+func (s *scanner) skipString() error {
+	if !s.eat('"') {
+		return s.errf("expected a string")
+	}
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return nil
+		case c == '\\':
+			s.i += 2
+		case c < 0x20:
+			return s.errf("control character in string")
+		default:
+			s.i++
+		}
+	}
+	return s.errf("unterminated string")
+}
+
+// value skips one JSON value of any kind. Nesting depth is bounded so a
+// hostile reply cannot exhaust the stack.
+func (s *scanner) value() error {
+	depth := 0
+	for {
+		if s.i >= len(s.b) {
+			return s.errf("unexpected end of input")
+		}
+		switch c := s.b[s.i]; c {
+		case '"':
+			if err := s.skipString(); err != nil {
+				return err
+			}
+		case '{', '[':
+			depth++
+			if depth > maxJSONDepth {
+				return s.errf("nesting deeper than %d", maxJSONDepth)
+			}
+			s.i++
+			s.ws()
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return s.errf("unexpected %q", c)
+			}
+			depth--
+			s.i++
+		case ',', ':':
+			if depth == 0 {
+				return s.errf("unexpected %q", c)
+			}
+			s.i++
+			s.ws()
+			continue
+		default:
+			if err := s.literal(); err != nil {
+				return err
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+		s.ws()
+	}
+}
+
+const maxJSONDepth = 64
+
+// literal skips a number, true, false or null.
+func (s *scanner) literal() error {
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c == ',' || c == '}' || c == ']' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' {
+			break
+		}
+		s.i++
+	}
+	lit := s.b[start:s.i]
+	switch {
+	case len(lit) == 0:
+		return s.errf("expected a value")
+	case string(lit) == "true", string(lit) == "false", string(lit) == "null":
+		return nil
+	case isJSONNumber(lit):
+		return nil
+	}
+	return s.errf("invalid literal")
+}
+
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if n := digits(); n == 0 || (n > 1 && b[i-n] == '0') {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// unquote decodes a JSON string literal; the common case without escapes
+// costs one string conversion.
+func unquote(raw []byte) (string, error) {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner), nil // raw bytes, exactly as the signer saw them
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", &MessageError{Reason: "invalid string escape"}
+	}
+	return v, nil
+}

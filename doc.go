@@ -1,0 +1,75 @@
+// Package sinopac is a client for the SinoPac Bank 豐收款 (funBIZ / QPay)
+// payment API.
+//
+// Every call goes through one pipeline: a fresh single-use nonce
+// (POST {base}/Nonce), the request JSON signed and AES-256-CBC encrypted
+// into an [APIMessage] ([Seal]), POST {base}/Order, a gateway check, the
+// reply decrypted and its Sign verified ([APIMessage.Open]) before anything
+// in it is used, then decoded into a typed reply and its Status checked.
+//
+// The core service is OrderQuery (訂單交易查詢, [Client.QueryOrders]): when
+// the bank's payment notification never arrives, it tells a merchant the
+// real state of every order — the last line of defence against lost orders
+// (掉單).
+//
+//	c, err := sinopac.NewClient("NA0249_001", sinopac.HashKeys{A1: "…", A2: "…", B1: "…", B2: "…"},
+//		sinopac.WithKeyID(os.Getenv("QPAY_KEY_ID")))
+//	r, err := c.QueryOrders(ctx, sinopac.QueryConditions{OrderNo: "A202110507397"})
+//	for _, o := range r.OrderList {
+//		fmt.Println(o.OrderNo, o.Amount, o.PayStatus.Label())
+//	}
+//
+// # Credentials
+//
+// A shop has a ShopNo, four hash keys ([HashKeys]: A1, A2, B1, B2, 16 hex
+// digits each or in GUID form) and an API key sent as the X-KeyID header
+// ([WithKeyID]). Malformed credentials fail in [NewClient]. The keys, the
+// HashID derived from them and the X-KeyID never appear in errors, logs or
+// fmt output: HashKeys prints as "[redacted]" with every verb and in slog.
+//
+// Production is the default base URL; [WithSandbox] selects the bank's
+// sandbox and [WithBaseURL] anything else, such as the simulator in package
+// qpaytest. TLS verification is never disabled; the default transport
+// requires TLS 1.2 or later, times out after [DefaultTimeout] and refuses
+// redirects.
+//
+// # Errors
+//
+// Each failure class has one type, matched with errors.As:
+//
+//   - [*ValidationError]: bad input, found before any network call; names
+//     the field and the rule.
+//   - [*APIError]: the bank answered Status F; Code holds its code
+//     ([CodeNoCondition], [CodeBusy], …). S0001 (no data) is not an error.
+//   - [*GatewayError]: a reply that is not a QPay envelope (HTTP 401, 403,
+//     429, 5xx, an HTML page), with the status and a bounded excerpt.
+//   - [ErrSignatureMismatch] (errors.Is): a reply whose Sign does not verify.
+//     Nothing in it is used.
+//   - [*MessageError] (errors.Is [ErrMalformedMessage]): a reply that cannot
+//     be decrypted or decoded: truncated or non-hex Message, bad padding
+//     (often wrong keys), invalid JSON, an oversized body.
+//   - [*NetworkError]: the request failed below HTTP; it wraps the cause, so
+//     errors.Is(err, context.Canceled) works.
+//
+// A failed call returns no partial result.
+//
+// # Retries
+//
+// [DefaultRetryPolicy] retries, with exponential backoff and jitter and a
+// bound on attempts and total time, the failures that clear by themselves:
+// connection errors and timeouts, HTTP 429/502/503/504 (Retry-After is
+// honoured), E9900 busy, M0001 maintenance and the nonce errors E3001–E3003.
+// Each attempt fetches a new nonce and signs anew. Only the calls that change
+// nothing are resent when their outcome is unknown (Nonce, OrderQuery,
+// OrderPayQuery, OrderUnCapturedQuery, BillQuery, AllotQuery); a create or
+// maintain call is resent only when the bank provably did not process it.
+// The wait between attempts ends as soon as the context is cancelled.
+// [WithRetryPolicy] changes the policy; [NoRetry] turns it off.
+//
+// # Testing your code
+//
+// Package qpaytest is an in-process QPay server (like net/http/httptest):
+// give its URL to [WithBaseURL] and its keys to [NewClient]. It keeps an
+// order book, seals and signs replies by the same rules as the bank, and
+// injects faults on demand.
+package sinopac

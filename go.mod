@@ -1,0 +1,10 @@
+module github.com/funbiz-go/sinopac
+
+go 1.24
+
+require (
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/time v0.16.0
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
