@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/funbiz-go/sinopac"
+)
+
+// explainSDK classifies the SDK's typed errors. ok is false for errors the
+// SDK did not produce.
+func explainSDK(err error) (code int, msg string, ok bool) {
+	var (
+		ve  *sinopac.ValidationError
+		ae  *sinopac.APIError
+		ge  *sinopac.GatewayError
+		ne  *sinopac.NetworkError
+		me  *sinopac.MessageError
+		txt = strings.TrimPrefix(err.Error(), "sinopac: ")
+	)
+	var (
+		unknown *sinopac.OutcomeUnknownError
+		notDone *sinopac.NotProcessedError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		// Classified by its cause (3 network, 4 verification), said loudly.
+		code, _, ok := explainSDK(unknown.Err)
+		if !ok {
+			code = exitFailed
+		}
+		return code, txt + "\n  the bank may or may not have done it: do NOT repeat the command before checking with 'qpay query --order-no " + unknown.OrderNo + "'", true
+	case errors.As(err, &notDone):
+		code, _, ok := explainSDK(notDone.Err)
+		if !ok {
+			code = exitNetwork
+		}
+		return code, txt + "\n  checked with OrderQuery: the bank has no trace of it, so running the same command again is safe", true
+	case errors.As(err, &ve):
+		return exitUsage, fmt.Sprintf("invalid %s: %s (nothing was sent)", ve.Field, ve.Reason), true
+	case errors.Is(err, sinopac.ErrSignatureMismatch):
+		return exitVerify, txt + ": the reply was altered, forged, or sealed with other keys; nothing of it was used", true
+	case errors.As(err, &me):
+		return exitVerify, txt + " (are the QPAY_HASH_* keys the ones of this shop?)", true
+	case errors.As(err, &ae):
+		return exitFailed, explainAPIError(ae), true
+	case errors.As(err, &ge):
+		return exitNetwork, explainGateway(ge), true
+	case errors.As(err, &ne):
+		msg := txt
+		if ne.MaybeSent {
+			msg += " (the request may have reached the bank: query the order before repeating a create or maintain)"
+		}
+		return exitNetwork, msg, true
+	}
+	return 0, "", false
+}
+
+func explainAPIError(ae *sinopac.APIError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the bank answered %s with Status %s: ", ae.Service, ae.Status)
+	switch {
+	case ae.Code != "" && ae.Message != "":
+		fmt.Fprintf(&b, "%s %s", ae.Code, ae.Message)
+	case ae.Code != "":
+		b.WriteString(ae.Code)
+	default:
+		b.WriteString(ae.Description)
+	}
+	if m, ok := codeMeanings[ae.Code]; ok {
+		b.WriteString("\n  meaning: " + m)
+	}
+	return b.String()
+}
+
+// codeMeanings explains the bank's result codes (spec §10.1) and says what
+// to do about them.
+var codeMeanings = map[string]string{
+	sinopac.CodeBadSign:         "the bank could not verify our Sign: the QPAY_HASH_* keys do not belong to QPAY_SHOP_NO",
+	sinopac.CodeBadFormat:       "the request format was refused",
+	sinopac.CodeShopWrong:       "the shop number is wrong: check QPAY_SHOP_NO",
+	sinopac.CodeShopUnknown:     "the bank does not know this shop number: check QPAY_SHOP_NO and sandbox vs production",
+	sinopac.CodeDuplicateOrder:  "this OrderNo was used before: query it ('qpay query --order-no …') instead of creating it again",
+	sinopac.CodeAmount:          "the amount must be whole New Taiwan dollars",
+	sinopac.CodeNoCondition:     "no query condition: give --order-no, --pay-type, a date range or --pay-flag",
+	sinopac.CodeQueryFailed:     "the query failed at the bank; try again later",
+	sinopac.CodePayTokenInvalid: "the bank does not know this PayToken",
+	sinopac.CodeNotFound:        "no such data at the bank",
+	sinopac.CodeNonceError:      "nonce error (the SDK fetches a fresh one per call; retry)",
+	sinopac.CodeNonceInvalid:    "nonce not valid (fetched from another IP address?)",
+	sinopac.CodeNonceExpired:    "nonce expired (is this machine's clock or network very slow?)",
+	sinopac.CodeVersion:         "envelope version refused",
+	sinopac.CodeNoService:       "the bank does not offer this APIService to this shop",
+	sinopac.CodeMessageContent:  "the bank could not read the message content: wrong hash keys?",
+	sinopac.CodeBusy:            "the bank is busy: try again in a minute",
+	sinopac.CodeSystem:          "unknown system error at the bank: try again later, then ask the bank",
+	sinopac.CodeMaintenance:     "the bank's system is under maintenance: try again later",
+	"E1901":                     "order date range: bad format",
+	"E1902":                     "order date range: both --from and --to are needed",
+	"E1903":                     "order date range: both --from and --to are needed",
+	"E1904":                     "order date range: --from is after --to",
+	"E3201":                     "payment date range: bad format",
+	"E3202":                     "payment date range: both --paid-from and --paid-to are needed",
+	"E3203":                     "payment date range: both --paid-from and --paid-to are needed",
+	"E3204":                     "payment date range: --paid-from is after --paid-to",
+}
+
+func explainGateway(ge *sinopac.GatewayError) string {
+	msg := strings.TrimPrefix(ge.Error(), "sinopac: ")
+	switch {
+	case ge.StatusCode == 401:
+		msg += "\n  meaning: the API key was refused: check QPAY_KEY_ID"
+	case ge.StatusCode == 403 || ge.StatusCode == 404:
+		msg += "\n  meaning: no QPay endpoint at this URL: check QPAY_BASE_URL"
+	case ge.StatusCode == 429:
+		msg += "\n  meaning: too many requests (about 5 per second are allowed): wait and retry"
+	case ge.StatusCode == 499:
+		msg += "\n  meaning: this machine's IP address is not on the shop's allow list at the bank"
+	case ge.StatusCode >= 500:
+		msg += "\n  meaning: the bank's gateway is failing: try again later"
+	case ge.StatusCode == 200:
+		msg += "\n  meaning: something other than QPay answered: check QPAY_BASE_URL"
+	}
+	if ge.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (it asks to retry after %s)", ge.RetryAfter)
+	}
+	return msg
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/funbiz-go/sinopac/qpaytest"
+	"github.com/spf13/cobra"
+)
+
+type simulatorFlags struct {
+	addr    string
+	keyID   string
+	latency time.Duration
+	autoPay time.Duration
+	noDemo  bool
+}
+
+func (a *app) simulatorCommand() *cobra.Command {
+	var f simulatorFlags
+	cmd := &cobra.Command{
+		Use:   "simulator",
+		Short: "Run a local QPay (the qpaytest simulator) with the demo shop until interrupted",
+		Long: `Serve a local QPay on --addr: the SDK's simulator (package qpaytest) with the
+public demo shop, its demo keys and demo data (the seed order A202110507397 and
+a generated month of orders in October 2026). It prints its base URL and the
+environment variables that point qpay, the SDK or any other QPay client at it,
+and serves until interrupted (Ctrl-C, SIGTERM).`,
+		Example: `  qpay simulator --addr 127.0.0.1:8080
+  qpay simulator --addr 127.0.0.1:8080 --auto-pay 30s --key-id 00000000-0000-0000-0000-000000000000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := []qpaytest.Option{}
+			if !f.noDemo {
+				opts = append(opts, qpaytest.WithDemoData())
+			}
+			if f.keyID != "" {
+				opts = append(opts, qpaytest.WithKeyID(f.keyID))
+			}
+			if f.latency > 0 {
+				opts = append(opts, qpaytest.WithLatency(f.latency))
+			}
+			if f.autoPay > 0 {
+				opts = append(opts, qpaytest.WithAutoPay(f.autoPay))
+			}
+			srv, err := qpaytest.Start(f.addr, opts...)
+			if err != nil {
+				return fmt.Errorf("cannot start the simulator on %s: %w", f.addr, err)
+			}
+			defer srv.Close()
+			if err := a.emit(newSimulatorView(srv, f)); err != nil {
+				return err
+			}
+			<-cmd.Context().Done()
+			fmt.Fprintln(a.stderr, "qpay: simulator stopped")
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	fl.StringVar(&f.keyID, "key-id", "", "require this X-KeyID header on every request (HTTP 401 otherwise)")
+	fl.DurationVar(&f.latency, "latency", 0, "delay added to every request, e.g. 200ms")
+	fl.DurationVar(&f.autoPay, "auto-pay", 0, "mark new ATM orders paid after this delay, like the sandbox (OrderNo ending in 9 expires instead)")
+	fl.BoolVar(&f.noDemo, "empty", false, "start without demo data")
+	return cmd
+}
+
+// simulatorView is what "qpay simulator" prints once it listens.
+type simulatorView struct {
+	BaseURL  string            `json:"base_url"`
+	ShopNo   string            `json:"shop_no"`
+	HashKeys map[string]string `json:"hash_keys"` // public demo values, never a real shop's
+	KeyID    string            `json:"key_id,omitempty"`
+	DemoData bool              `json:"demo_data"`
+	Env      map[string]string `json:"env"`
+}
+
+func newSimulatorView(srv *qpaytest.Server, f simulatorFlags) *simulatorView {
+	k := srv.Keys()
+	v := &simulatorView{
+		BaseURL:  srv.URL(),
+		ShopNo:   srv.ShopNo(),
+		HashKeys: map[string]string{"A1": k.A1, "A2": k.A2, "B1": k.B1, "B2": k.B2},
+		KeyID:    f.keyID,
+		DemoData: !f.noDemo,
+	}
+	v.Env = map[string]string{envBaseURL: v.BaseURL, envShopNo: v.ShopNo,
+		envHashA1: k.A1, envHashA2: k.A2, envHashB1: k.B1, envHashB2: k.B2}
+	if f.keyID != "" {
+		v.Env[envKeyID] = f.keyID
+	}
+	return v
+}
+
+// envOrder is the order the variables are printed in.
+var envOrder = []string{envBaseURL, envShopNo, envHashA1, envHashA2, envHashB1, envHashB2, envKeyID}
+
+func (v *simulatorView) table(w io.Writer) {
+	fmt.Fprintf(w, "QPay simulator serving at %s\n\n", v.BaseURL)
+	fmt.Fprintln(w, "Demo shop (public demo credentials, not a real shop's):")
+	keyValues(w, kv("  ShopNo", v.ShopNo), kv("  Hash A1", v.HashKeys["A1"]), kv("  Hash A2", v.HashKeys["A2"]),
+		kv("  Hash B1", v.HashKeys["B1"]), kv("  Hash B2", v.HashKeys["B2"]), kv("  X-KeyID", v.KeyID))
+	fmt.Fprintln(w, "\nPoint qpay or your application at it:")
+	for _, name := range envOrder {
+		if val, ok := v.Env[name]; ok {
+			fmt.Fprintf(w, "  export %s=%s\n", name, val)
+		}
+	}
+	if v.DemoData {
+		fmt.Fprintln(w, "\nDemo data: order A202110507397 (paid) and a month of orders in October 2026, e.g.")
+		fmt.Fprintln(w, "  qpay query --order-no A202110507397")
+	}
+	fmt.Fprintln(w, "\nServing until interrupted (Ctrl-C).")
+}
+
+func (v *simulatorView) csv() ([]string, [][]string) {
+	rows := [][]string{}
+	for _, name := range envOrder {
+		if val, ok := v.Env[name]; ok {
+			rows = append(rows, []string{name, val})
+		}
+	}
+	return []string{"variable", "value"}, rows
+}
