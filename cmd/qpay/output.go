@@ -428,7 +428,7 @@ func (v *paymentView) table(w io.Writer) {
 	}
 	keyValues(w, kv("PayToken", v.PayToken), kv("APType", v.APType), kv("Order no", v.OrderNo),
 		kv("TSNo", v.TSNo), kv("Pay type", payTypeLabel(sinopac.PayType(v.PayType))),
-		kv("Amount", sinopac.Amount(v.Amount).String()), kv("Result", result), kv("Paid", yesNo(v.Paid)),
+		kv("Amount", sinopac.Amount(v.Amount).String()), kv("Result", result), kv("Paid", map[bool]string{true: "yes", false: "no"}[v.Paid]),
 		kv("Paid at", strPtr(v.PaidAt, humanTime)), kv("Card", card), kv("Auth code", v.AuthCode),
 		kv("Param1", v.Param1), kv("Param2", v.Param2), kv("Param3", v.Param3))
 }
