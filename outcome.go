@@ -81,6 +81,9 @@ const (
 )
 
 func classify(err error) outcome {
+	if nonceStep(err) {
+		return outcomeFailed // the Order request was never sent
+	}
 	var ne *NetworkError
 	if errors.As(err, &ne) {
 		if ne.MaybeSent {
@@ -119,4 +122,24 @@ func (c *Client) lookupOrder(ctx context.Context, orderNo string) (*Order, error
 		}
 	}
 	return nil, nil
+}
+
+// nonceStep reports a failure while fetching the nonce, before the Order
+// request existed.
+func nonceStep(err error) bool {
+	var ne *NetworkError
+	var ge *GatewayError
+	var me *MessageError
+	var ae *APIError
+	switch {
+	case errors.As(err, &ne):
+		return ne.Service == "Nonce"
+	case errors.As(err, &ge):
+		return ge.Service == "Nonce"
+	case errors.As(err, &me):
+		return me.Service == "Nonce"
+	case errors.As(err, &ae):
+		return ae.Service == "Nonce"
+	}
+	return false
 }

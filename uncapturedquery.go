@@ -28,7 +28,10 @@ type UnCapturedOrder struct {
 }
 
 // Code is the result code of Description: CodeOK, or CodeNoData.
-func (r *ResponseOrderUnCapturedQuery) Code() string { c, _ := parseDescription(r.Description); return c }
+func (r *ResponseOrderUnCapturedQuery) Code() string {
+	c, _ := parseDescription(r.Description)
+	return c
+}
 
 type unCapturedQueryRequest struct {
 	ShopNo  string `json:"ShopNo"`
