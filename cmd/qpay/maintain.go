@@ -17,6 +17,9 @@ reply was lost), the SDK looks the order's refunds up and says whether it was
 done; do not repeat a command that ended with "outcome unknown" before
 checking with 'qpay query --order-no'.`,
 		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("choose what to do: qpay maintain capture|cancel|refund|stop-recurring|change-expiry --order-no …")
+		},
 	}
 	type spec struct {
 		use, short string
