@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/funbiz-go/sinopac"
 	"github.com/funbiz-go/sinopac/qpaytest"
@@ -274,5 +276,66 @@ func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 	wantCode(t, r, 0)
 	if !bytes.Contains([]byte(r.stdout), []byte("__start_qpay")) {
 		t.Error("bash completion script missing")
+	}
+}
+
+// bulkOrders are n paid ATM orders from start, one every step.
+func bulkOrders(prefix string, n int, start time.Time, step time.Duration) []sinopac.Order {
+	out := make([]sinopac.Order, n)
+	for i := range out {
+		at := start.Add(time.Duration(i) * step)
+		out[i] = sinopac.Order{OrderNo: fmt.Sprintf("%s%05d", prefix, i), TSNo: fmt.Sprintf("TS%s%05d", prefix, i),
+			TSDate: sinopac.At(at), PayDate: sinopac.At(at.Add(time.Minute)), Amount: sinopac.TWD(100),
+			PayType: sinopac.PayTypeATM, PayStatus: "1A400", RefundFlag: "N"}
+	}
+	return out
+}
+
+// Past the bank's 300: a plain query warns, --all gets every order, and a
+// window that cannot be split is reported, not hidden.
+func TestQueryPast300(t *testing.T) {
+	t.Parallel()
+	srv := qpaytest.NewServer()
+	defer srv.Close()
+	day := time.Date(2026, 9, 15, 0, 0, 0, 0, sinopac.Taipei)
+	srv.AddOrders(bulkOrders("B", 450, day, 3*time.Minute)...)
+	env := serverEnv(srv)
+
+	r := qpay(t, env, "", "query", "--from", "2026-09-15", "--to", "2026-09-15", "-o", "json")
+	wantCode(t, r, 0)
+	var v ordersView
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Count != 300 || v.Complete || !strings.Contains(r.stderr, "the list may be cut. Use --all") {
+		t.Errorf("plain query: count %d complete %v stderr %q", v.Count, v.Complete, r.stderr)
+	}
+
+	r = qpay(t, env, "", "query", "--from", "2026-09-15", "--to", "2026-09-15", "--all", "-o", "json")
+	wantCode(t, r, 0)
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, o := range v.Orders {
+		seen[o.OrderNo] = true
+	}
+	if v.Count != 450 || len(seen) != 450 || !v.Complete {
+		t.Errorf("--all: count %d, %d distinct, complete %v", v.Count, len(seen), v.Complete)
+	}
+	if r.stderr != "" {
+		t.Errorf("--all wrote to a non-terminal stderr: %q", r.stderr)
+	}
+
+	// 310 orders in one minute, one PayType, one PayFlag: not listable.
+	srv.AddOrders(bulkOrders("S", 310, time.Date(2026, 9, 20, 12, 0, 0, 0, sinopac.Taipei), 0)...)
+	r = qpay(t, env, "", "query", "--from", "2026-09-20", "--to", "2026-09-20", "--all", "-o", "csv")
+	wantCode(t, r, 1)
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil || len(recs) != 301 {
+		t.Errorf("saturated --all printed %d records (%v), want the 300 found", len(recs)-1, err)
+	}
+	if !strings.Contains(r.stderr, "the list is incomplete") || !strings.Contains(r.stderr, "202609201200") {
+		t.Errorf("saturated stderr: %s", r.stderr)
 	}
 }
