@@ -40,6 +40,15 @@ func TestCreateOrderSpecSign(t *testing.T) {
 	// which the Sign ignores (objects do not take part).
 	assert.Equal(t, strings.Replace(v.Plaintext, `"CardParam":{},`, "", 1), string(plain))
 
+	// CurrencyID defaults to TWD on the wire, however the request is sealed.
+	req.CurrencyID = ""
+	env, err = Seal("OrderCreate", req.ShopNo, req, v.Nonce, v.HashID)
+	require.NoError(t, err)
+	assert.Equal(t, v.Sign, env.Sign)
+	env, err = Seal("OrderCreate", req.ShopNo, &req, v.Nonce, v.HashID)
+	require.NoError(t, err)
+	assert.Equal(t, v.Sign, env.Sign)
+
 	// With the spec's empty CardParam the whole envelope is the spec's.
 	req.CardParam = &CardParamRequest{}
 	require.NoError(t, req.Validate())
