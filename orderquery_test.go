@@ -38,7 +38,7 @@ func TestQueryOrdersWireAndSeedReply(t *testing.T) {
 	assert.Equal(t, `{"ShopNo":"NA0249_001"}`, string(recs[0].Body))
 	for _, rec := range recs {
 		assert.Equal(t, testKeyID, rec.Header.Get("X-KeyID"))
-		assert.Equal(t, "application/json; charset=utf-8", rec.Header.Get("Content-Type"))
+		assert.Equal(t, "application/json", rec.Header.Get("Content-Type"))
 	}
 	order := recs[1]
 	require.NoError(t, order.OpenErr)

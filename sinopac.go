@@ -330,7 +330,7 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte) (s
 	if err != nil {
 		return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if c.cred.keyID != "" {
 		req.Header.Set("X-KeyID", c.cred.keyID)
