@@ -63,7 +63,7 @@ func TestBackendHandler(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(string, []byte) bankReply {
+			bank := newSurfaceBank(t, func(string, []byte) bankReply {
 				if tc.bank == nil {
 					t.Error("the bank must not be asked")
 					return fail(CodeSystem, "x")
