@@ -11,7 +11,7 @@ import (
 
 func TestQueryAllot(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(service string, _ []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 		assert.Equal(t, "AllotQuery", service)
 		return fixture(t, "allotquery.json")
 	})
@@ -53,7 +53,7 @@ func TestAllotQueryValidate(t *testing.T) {
 		{"PayType", AllotQuery{AllotDateS: s, AllotDateE: e}},
 		{"PayType", AllotQuery{AllotDateS: s, AllotDateE: e, PayType: "Z"}},
 	}
-	bank := newMockBank(t, nil)
+	bank := newSurfaceBank(t, nil)
 	c := bank.client()
 	for _, tc := range cases {
 		_, err := c.QueryAllot(t.Context(), tc.q)

@@ -40,7 +40,7 @@ func TestBillQueryValidate(t *testing.T) {
 
 func TestQueryBill(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(service string, _ []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 		assert.Equal(t, "BillQuery", service)
 		return fixture(t, "billquery.json")
 	})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,7 +32,8 @@ type NotificationFunc func(ctx context.Context, n *ResponseOrderPayQuery) error
 // fn returned nil; otherwise the bank resends later:
 //   - 405 for a method other than POST;
 //   - 413 for a body over MaxNotificationBytes;
-//   - 400 {"Status":"F"} for a body that is not such JSON, another shop's
+//   - 400 {"Status":"F"} for a Content-Type other than JSON (a missing
+//     one is tolerated), a body that is not such JSON, another shop's
 //     ShopNo, or a PayToken the bank does not know (fn is not called);
 //   - 500 {"Status":"F"} when QueryPayment fails otherwise or fn returns
 //     an error.
@@ -45,8 +47,7 @@ func (c *Client) BackendHandler(fn NotificationFunc) http.Handler {
 			answer(w, http.StatusMethodNotAllowed)
 			return
 		}
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || (mt != "application/json" && mt != "text/json") {
+		if !jsonContent(r.Header.Get("Content-Type")) {
 			answer(w, http.StatusBadRequest)
 			return
 		}
@@ -81,6 +82,16 @@ func (c *Client) BackendHandler(fn NotificationFunc) http.Handler {
 		}
 		answer(w, http.StatusOK)
 	})
+}
+
+// jsonContent accepts a JSON media type, or none at all (the body is
+// parsed as JSON either way); a form or text body is refused.
+func jsonContent(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // answer writes the bank's expected reply: {"Status":"S"} with 200, else

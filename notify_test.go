@@ -48,6 +48,9 @@ func TestBackendHandler(t *testing.T) {
 			func() bankReply { return bankReply{status: 403, body: "no"} }, nil, 500, `{"Status":"F"}`, false, 1},
 		{"forged reply", notifyRequest("POST", "application/json", good),
 			func() bankReply { r := fixture(t, "orderpayquery.json"); r.badSign = true; return r }, nil, 500, `{"Status":"F"}`, false, 1},
+		{"no content type", notifyRequest("POST", "", good),
+			func() bankReply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, true, 1},
+		{"text/plain", notifyRequest("POST", "text/plain", good), nil, nil, 400, `{"Status":"F"}`, false, 0},
 		{"GET", notifyRequest("GET", "", ""), nil, nil, 405, `{"Status":"F"}`, false, 0},
 		{"form body", notifyRequest("POST", "application/x-www-form-urlencoded", "ShopNo=NA0249_001&PayToken=x"), nil, nil, 400, `{"Status":"F"}`, false, 0},
 		{"garbage", notifyRequest("POST", "application/json", `{"ShopNo":`), nil, nil, 400, `{"Status":"F"}`, false, 0},
@@ -60,7 +63,7 @@ func TestBackendHandler(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(string, []byte) bankReply {
+			bank := newSurfaceBank(t, func(string, []byte) bankReply {
 				if tc.bank == nil {
 					t.Error("the bank must not be asked")
 					return fail(CodeSystem, "x")

@@ -1,7 +1,9 @@
 package sinopac
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -44,6 +46,25 @@ type OrderCreateRequest struct {
 	BackendURL   string `json:"BackendURL,omitempty"`
 	QRCodeStatus string `json:"QRCodeStatus,omitempty"` // "Y": also return a QR code URL
 	QRCodeSize   int    `json:"QRCodeSize,omitempty"`   // 350–800 pixels
+}
+
+// MarshalJSON writes the wire form, with CurrencyID "TWD" when it is
+// empty, so that a request sealed directly (Seal) signs like one sent by
+// CreateOrder. '&', '<' and '>' are not HTML-escaped by it: the bank signs
+// them literally (json.Marshal still escapes its output; Seal does not).
+func (r OrderCreateRequest) MarshalJSON() ([]byte, error) {
+	type wire OrderCreateRequest // without this method
+	w := wire(r)
+	if w.CurrencyID == "" {
+		w.CurrencyID = "TWD"
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(w); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
 // ATMParamRequest sets a virtual-account order's deadline, in Taipei time.

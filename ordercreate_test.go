@@ -40,6 +40,15 @@ func TestCreateOrderSpecSign(t *testing.T) {
 	// which the Sign ignores (objects do not take part).
 	assert.Equal(t, strings.Replace(v.Plaintext, `"CardParam":{},`, "", 1), string(plain))
 
+	// CurrencyID defaults to TWD on the wire, however the request is sealed.
+	req.CurrencyID = ""
+	env, err = Seal("OrderCreate", req.ShopNo, req, v.Nonce, v.HashID)
+	require.NoError(t, err)
+	assert.Equal(t, v.Sign, env.Sign)
+	env, err = Seal("OrderCreate", req.ShopNo, &req, v.Nonce, v.HashID)
+	require.NoError(t, err)
+	assert.Equal(t, v.Sign, env.Sign)
+
 	// With the spec's empty CardParam the whole envelope is the spec's.
 	req.CardParam = &CardParamRequest{}
 	require.NoError(t, req.Validate())
@@ -103,7 +112,7 @@ func TestCreateOrderWire(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(service string, _ []byte) bankReply {
+			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 				assert.Equal(t, "OrderCreate", service)
 				return fixture(t, tc.reply)
 			})
@@ -121,7 +130,7 @@ func TestCreateOrderWire(t *testing.T) {
 
 func TestCreateOrderFillsShopAndCurrency(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(string, []byte) bankReply { return fixture(t, "ordercreate_atm.json") })
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fixture(t, "ordercreate_atm.json") })
 	req := OrderCreateRequest{OrderNo: "A202611260001", Amount: TWD(500), PayType: PayTypeATM,
 		ATMParam: &ATMParamRequest{ExpireDate: "20261130"}, PrdtName: "x"}
 	_, err := bank.client().CreateOrder(t.Context(), req)
@@ -205,7 +214,7 @@ func TestCreateOrderValidation(t *testing.T) {
 		{"wallet sub", "WalletParam.PayTypeSub", OrderCreateRequest{OrderNo: "W1", Amount: 100, PayType: PayTypeWallet, PrdtName: "x",
 			WalletParam: &WalletParamRequest{PayTypeSub: "jko"}}},
 	}
-	bank := newMockBank(t, func(string, []byte) bankReply {
+	bank := newSurfaceBank(t, func(string, []byte) bankReply {
 		t.Error("no request may be sent for invalid input")
 		return fail(CodeSystem, "unexpected")
 	})
@@ -241,7 +250,7 @@ func TestCreateOrderStatusF(t *testing.T) {
 	for _, code := range []string{CodeDuplicateOrder, CodeAmount, CodeBadSign, CodeSystem} {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(string, []byte) bankReply { return fail(code, "失敗") })
+			bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(code, "失敗") })
 			r, err := bank.client().CreateOrder(t.Context(), specLike())
 			assert.Nil(t, r)
 			var ae *APIError
@@ -371,7 +380,7 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(service string, _ []byte) bankReply {
+			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 				if service == "OrderCreate" {
 					return tc.create
 				}
@@ -392,7 +401,7 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 	t.Parallel()
 	t.Run("wallet orders are not queryable", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
+		bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
 		_, err := bank.client().CreateOrder(t.Context(), OrderCreateRequest{OrderNo: "W1", Amount: 100, PayType: PayTypeWallet,
 			PrdtName: "x", WalletParam: &WalletParamRequest{PayTypeSub: "Jko"}})
 		var oue *OutcomeUnknownError
@@ -403,7 +412,7 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 	t.Run("cancelled context", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
-		bank := newMockBank(t, func(string, []byte) bankReply {
+		bank := newSurfaceBank(t, func(string, []byte) bankReply {
 			cancel()
 			return bankReply{err: context.Canceled}
 		})
@@ -415,7 +424,7 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 	})
 	t.Run("nonce refused: never sent, no query", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, nil)
+		bank := newSurfaceBank(t, nil)
 		bank.mt.RegisterResponder(http.MethodPost, mockBase+"/Nonce", func(*http.Request) (*http.Response, error) {
 			return nil, errConnReset
 		})

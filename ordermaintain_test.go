@@ -50,7 +50,7 @@ func TestMaintainOrderWire(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(service string, plain []byte) bankReply {
+			bank := newSurfaceBank(t, func(service string, plain []byte) bankReply {
 				assert.Equal(t, "OrderMaintain", service)
 				var req struct{ Command string }
 				require.NoError(t, json.Unmarshal(plain, &req))
@@ -69,7 +69,7 @@ func TestMaintainOrderWire(t *testing.T) {
 
 func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(_ string, plain []byte) bankReply {
+	bank := newSurfaceBank(t, func(_ string, plain []byte) bankReply {
 		var req struct{ RefundToken string }
 		require.NoError(t, json.Unmarshal(plain, &req))
 		if req.RefundToken == "" {
@@ -91,7 +91,7 @@ func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 	t.Parallel()
 	n := 0
-	bank := newMockBank(t, func(string, []byte) bankReply {
+	bank := newSurfaceBank(t, func(string, []byte) bankReply {
 		if n++; n == 1 {
 			return maintainReply("R", TWD(500), "RT-7f3a")
 		}
@@ -123,7 +123,7 @@ func TestMaintainOrderValidation(t *testing.T) {
 		{"M without time", "ExpireDateTime", OrderMaintainRequest{OrderNo: "A1", Command: CommandChangeExpiry}},
 		{"time without M", "ExpireDateTime", OrderMaintainRequest{OrderNo: "A1", Command: CommandCancel, ExpireDateTime: exp}},
 	}
-	bank := newMockBank(t, nil)
+	bank := newSurfaceBank(t, nil)
 	c := bank.client()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestMaintainOrderValidation(t *testing.T) {
 
 func TestMaintainOrderStatusF(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(string, []byte) bankReply { return fail(CodeNotFound, "資料不存在") })
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeNotFound, "資料不存在") })
 	_, err := bank.client().Capture(t.Context(), "C1")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
@@ -199,7 +199,7 @@ func TestRefundUnknownOutcome(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newMockBank(t, func(service string, _ []byte) bankReply {
+			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 				if service == "OrderMaintain" {
 					return bankReply{err: errConnReset}
 				}
@@ -220,7 +220,7 @@ func TestRefundUnknownOutcome(t *testing.T) {
 
 func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
 	_, err := bank.client().Capture(t.Context(), "C202611260001")
 	var ne *NetworkError
 	require.ErrorAs(t, err, &ne)

@@ -12,7 +12,7 @@ const fixtureToken = "2f9f3bd8a7d54c36b8ac4ac2f9e8a1f0d0f8c6e0b7a1c2d3e4f5a6b7c8
 
 func TestQueryPaymentWireAndDecode(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(service string, _ []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 		assert.Equal(t, "OrderPayQuery", service)
 		return fixture(t, "orderpayquery.json")
 	})
@@ -61,7 +61,7 @@ func TestQueryPaymentErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("validation", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, nil)
+		bank := newSurfaceBank(t, nil)
 		c := bank.client()
 		for _, tok := range []string{"", strings.Repeat("a", 101), "a b", "a'b", "a%b", "tok\n", "令牌"} {
 			_, err := c.QueryPayment(t.Context(), tok)
@@ -73,7 +73,7 @@ func TestQueryPaymentErrors(t *testing.T) {
 	})
 	t.Run("unknown token E2501", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, func(string, []byte) bankReply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") })
+		bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") })
 		_, err := bank.client().QueryPayment(t.Context(), "nope")
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
@@ -83,7 +83,7 @@ func TestQueryPaymentErrors(t *testing.T) {
 	t.Run("busy is retried", func(t *testing.T) {
 		t.Parallel()
 		n := 0
-		bank := newMockBank(t, func(string, []byte) bankReply {
+		bank := newSurfaceBank(t, func(string, []byte) bankReply {
 			if n++; n == 1 {
 				return fail(CodeBusy, "系統忙碌中")
 			}
@@ -95,13 +95,13 @@ func TestQueryPaymentErrors(t *testing.T) {
 	})
 	t.Run("reply for another token", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, func(string, []byte) bankReply { return fixture(t, "orderpayquery.json") })
+		bank := newSurfaceBank(t, func(string, []byte) bankReply { return fixture(t, "orderpayquery.json") })
 		_, err := bank.client().QueryPayment(t.Context(), "another-token")
 		require.ErrorIs(t, err, ErrMalformedMessage)
 	})
 	t.Run("reply for another shop", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, func(string, []byte) bankReply {
+		bank := newSurfaceBank(t, func(string, []byte) bankReply {
 			return ok(map[string]any{"PayToken": "t1", "TSResultContent": map[string]any{"ShopNo": "XX0001_001", "Status": "S", "APType": "PayOut"}})
 		})
 		_, err := bank.client().QueryPayment(t.Context(), "t1")
@@ -109,7 +109,7 @@ func TestQueryPaymentErrors(t *testing.T) {
 	})
 	t.Run("bad sign", func(t *testing.T) {
 		t.Parallel()
-		bank := newMockBank(t, func(string, []byte) bankReply {
+		bank := newSurfaceBank(t, func(string, []byte) bankReply {
 			r := fixture(t, "orderpayquery.json")
 			r.badSign = true
 			return r

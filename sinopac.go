@@ -36,8 +36,7 @@ const DefaultTimeout = 30 * time.Second
 // several Clients (shops) may live in one process. Build it with NewClient.
 type Client struct {
 	shopNo   string
-	hashID   string // secret: AES key and sign salt
-	keyID    string // secret: X-KeyID header
+	cred     *credentials
 	base     string
 	hc       *http.Client
 	log      *slog.Logger
@@ -45,6 +44,24 @@ type Client struct {
 	retry    RetryPolicy
 	limiter  *rate.Limiter
 	nonces   *noncePool
+}
+
+// credentials are the client's secrets, behind a pointer so that printing a
+// Client (even with %#v) shows an address, and with redacting methods for
+// tools that follow pointers.
+type credentials struct {
+	hashID string // AES key and sign salt
+	keyID  string // X-KeyID header
+}
+
+func (*credentials) String() string             { return redacted }
+func (*credentials) GoString() string           { return redacted }
+func (*credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (*credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
+
+// Format prints a Client without its secrets, with every verb.
+func (c *Client) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "sinopac.Client{ShopNo:%q, BaseURL:%q}", c.shopNo, c.base)
 }
 
 // Option configures a Client in NewClient. An Option fails for bad input.
@@ -63,7 +80,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		shopNo:   shopNo,
-		hashID:   hashID,
+		cred:     &credentials{hashID: hashID},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
 		retry:    DefaultRetryPolicy,
@@ -128,7 +145,7 @@ func WithKeyID(id string) Option {
 		if id == "" || strings.ContainsAny(id, "\r\n") {
 			return &ValidationError{Field: "X-KeyID", Reason: "must be a non-empty single-line value"}
 		}
-		c.keyID = id
+		c.cred.keyID = id
 		return nil
 	}
 }
@@ -225,6 +242,9 @@ func scrubJSONError(err error) string {
 
 // call runs the pipeline with the retry policy.
 func (c *Client) call(ctx context.Context, service string, payload any) ([]byte, []field, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &NetworkError{Service: service, Err: err}
+	}
 	plainReq, err := marshalPayload(payload)
 	if err != nil {
 		return nil, nil, err
@@ -274,7 +294,7 @@ func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (
 		go func() { defer close(done); c.nonces.fill(ctx) }()
 		defer func() { <-done }()
 	}
-	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.hashID)
+	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -310,10 +330,10 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte) (s
 	if err != nil {
 		return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if c.keyID != "" {
-		req.Header.Set("X-KeyID", c.keyID)
+	if c.cred.keyID != "" {
+		req.Header.Set("X-KeyID", c.cred.keyID)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -362,7 +382,7 @@ func (c *Client) openReply(service string, status int, hdr http.Header, body []b
 	if r.APIService != "" && r.APIService != service {
 		return nil, nil, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
-	plain, fields, err := r.APIMessage.open(c.hashID)
+	plain, fields, err := r.APIMessage.open(c.cred.hashID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -398,7 +418,7 @@ func (c *Client) gatewayError(service string, status int, hdr http.Header, body 
 		return r
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
-	for _, secret := range []string{c.hashID, c.keyID} {
+	for _, secret := range []string{c.cred.hashID, c.cred.keyID} {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, redacted)
 		}

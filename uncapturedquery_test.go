@@ -10,7 +10,7 @@ import (
 
 func TestQueryUnCaptured(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(service string, _ []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 		assert.Equal(t, "OrderUnCapturedQuery", service)
 		return fixture(t, "uncapturedquery.json")
 	})
@@ -35,7 +35,7 @@ func TestQueryUnCaptured(t *testing.T) {
 
 func TestQueryUnCapturedEmptyAndErrors(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t, func(string, []byte) bankReply {
+	bank := newSurfaceBank(t, func(string, []byte) bankReply {
 		return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
 	})
 	r, err := bank.client().QueryUnCaptured(t.Context(), "")
@@ -50,7 +50,7 @@ func TestQueryUnCapturedEmptyAndErrors(t *testing.T) {
 	assert.Equal(t, "OrderNo", ve.Field)
 	assert.Len(t, bank.requests(), 1)
 
-	failing := newMockBank(t, func(string, []byte) bankReply { return fail(CodeShopUnknown, "商店代號錯誤") })
+	failing := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeShopUnknown, "商店代號錯誤") })
 	_, err = failing.client().QueryUnCaptured(t.Context(), "")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)

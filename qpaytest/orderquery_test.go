@@ -98,11 +98,47 @@ func TestDemoDataDeterministic(t *testing.T) {
 func expect(all []sinopac.Order, q sinopac.QueryConditions) []string {
 	var out []string
 	for i := range all {
-		if all[i].PayType != sinopac.PayTypeWallet && q.Match(&all[i]) {
+		if all[i].PayType != sinopac.PayTypeWallet && match(q, &all[i]) {
 			out = append(out, all[i].OrderNo)
+			if len(out) == sinopac.MaxOrdersPerQuery {
+				break
+			}
 		}
 	}
-	return out[:min(len(out), sinopac.MaxOrdersPerQuery)]
+	return out
+}
+
+// match is q.Match without its string formatting (it is called for every
+// order of books of 12,000 under the race detector); TestMatchAgrees
+// keeps the two equal.
+func match(q sinopac.QueryConditions, o *sinopac.Order) bool {
+	in := func(ts sinopac.Timestamp, s, e time.Time) bool {
+		if s.IsZero() && e.IsZero() {
+			return true
+		}
+		t := ts.Time()
+		return !ts.IsZero() && !t.Before(s.Truncate(time.Minute)) && !t.After(e.Truncate(time.Minute))
+	}
+	return (q.OrderNo == "" || o.OrderNo == q.OrderNo) &&
+		(q.PayType == "" || o.PayType == q.PayType) &&
+		(q.PayFlag == "" || o.PayStatus.Flag() == q.PayFlag) &&
+		in(o.TSDate, q.OrderDateTimeS, q.OrderDateTimeE) && in(o.PayDate, q.PayDateTimeS, q.PayDateTimeE)
+}
+
+func TestMatchAgrees(t *testing.T) {
+	t.Parallel()
+	qs := []sinopac.QueryConditions{
+		{OrderDateTimeS: taipei(2026, 10, 7, 0, 0), OrderDateTimeE: taipei(2026, 10, 9, 23, 59).Add(30 * time.Second)},
+		{PayFlag: sinopac.PayFlagPaid, PayDateTimeS: taipei(2026, 10, 10, 0, 0), PayDateTimeE: taipei(2026, 10, 16, 23, 59)},
+		{PayType: sinopac.PayTypeMobile, PayFlag: sinopac.PayFlagExpired},
+	}
+	for _, q := range qs {
+		for _, o := range qpaytest.DemoOrders() {
+			if match(q, &o) != q.Match(&o) {
+				t.Fatalf("match and Match differ for %s and %+v", o.OrderNo, q)
+			}
+		}
+	}
 }
 
 func orderNos(list []sinopac.Order) []string {

@@ -3,9 +3,6 @@ package qpaytest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 
 	"fmt"
@@ -61,8 +58,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	closed   bool
-	nonces   map[string]nonceState
-	nonceSeq uint64
+	nonces   nonceBook
 	book     orderBook
 	tokens   map[string]payToken
 	tsSeq    uint64
@@ -70,11 +66,6 @@ type Server struct {
 	faults   []*faultState
 	timers   []*time.Timer
 	stats    Stats
-}
-
-type nonceState struct {
-	issued time.Time
-	used   bool
 }
 
 type config struct {
@@ -174,7 +165,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		hashID: hashID,
 		ctx:    ctx,
 		cancel: cancel,
-		nonces: make(map[string]nonceState),
+		nonces: newNonceBook(),
 		tokens: make(map[string]payToken),
 		book:   newOrderBook(),
 		notify: &http.Client{
@@ -358,54 +349,6 @@ func (s *Server) serveNonce(w http.ResponseWriter, r *http.Request, body []byte)
 		panic(http.ErrAbortHandler)
 	}
 	writeJSON(w, struct{ Nonce string }{n})
-}
-
-// issueNonce returns a new nonce and remembers it as usable for
-// NonceLifetime. The form follows the bank's: base64 of
-// "ticks.seq:64 hex digits".
-func (s *Server) issueNonce() string {
-	var rnd [32]byte
-	rand.Read(rnd[:])
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nonceSeq++
-	now := s.now()
-	raw := fmt.Sprintf("%d.%d:%s", now.UnixNano()/100, s.nonceSeq, hex.EncodeToString(rnd[:]))
-	n := base64.StdEncoding.EncodeToString([]byte(raw))
-	s.nonces[n] = nonceState{issued: now}
-	s.stats.NoncesIssued++
-	return n
-}
-
-// replyNonce is the server's own fresh nonce for sealing a reply; it is
-// not accepted on requests.
-func (s *Server) replyNonce() string {
-	var rnd [32]byte
-	rand.Read(rnd[:])
-	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%d.0:%s", s.now().UnixNano()/100, hex.EncodeToString(rnd[:]))))
-}
-
-// useNonce consumes a request's nonce: "" if it was good, else the code.
-// A nonce never issued is E3001, one presented before (reused) E3002, one
-// older than NonceLifetime E3003.
-func (s *Server) useNonce(n string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, ok := s.nonces[n]
-	switch {
-	case !ok:
-		return sinopac.CodeNonceError
-	case st.used:
-		s.stats.NoncesReused++
-		return sinopac.CodeNonceInvalid
-	}
-	st.used = true
-	s.nonces[n] = st
-	if s.now().Sub(st.issued) > NonceLifetime {
-		s.stats.NoncesExpired++
-		return sinopac.CodeNonceExpired
-	}
-	return ""
 }
 
 // serveOrder handles POST /Order: the envelope, the nonce, the Sign, then

@@ -26,7 +26,7 @@ var mockKeys = HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E0
 
 const mockShop = "NA0249_001"
 
-// bankReply is what a mockBank handler answers: a payload sealed as a
+// bankReply is what a surfaceBank handler answers: a payload sealed as a
 // signed reply, an HTTP error, or a transport error.
 type bankReply struct {
 	payload any    // sealed and signed (json.RawMessage taken verbatim)
@@ -42,10 +42,10 @@ type sealedReq struct {
 	Plain   []byte
 }
 
-// mockBank is the bank behind httpmock: it checks every envelope like the
+// surfaceBank is the bank behind httpmock: it checks every envelope like the
 // bank (Sign verified with the request's nonce), records the plaintext and
 // answers what handle says.
-type mockBank struct {
+type surfaceBank struct {
 	t      *testing.T
 	mt     *httpmock.MockTransport
 	hashID string
@@ -55,11 +55,11 @@ type mockBank struct {
 	handle func(service string, plain []byte) bankReply
 }
 
-func newMockBank(t *testing.T, handle func(service string, plain []byte) bankReply) *mockBank {
+func newSurfaceBank(t *testing.T, handle func(service string, plain []byte) bankReply) *surfaceBank {
 	t.Helper()
 	hashID, err := mockKeys.HashID()
 	require.NoError(t, err)
-	b := &mockBank{t: t, mt: httpmock.NewMockTransport(), hashID: hashID, handle: handle}
+	b := &surfaceBank{t: t, mt: httpmock.NewMockTransport(), hashID: hashID, handle: handle}
 	b.mt.RegisterResponder(http.MethodPost, mockBase+"/Nonce", func(r *http.Request) (*http.Response, error) {
 		b.mu.Lock()
 		b.nonces++
@@ -71,7 +71,7 @@ func newMockBank(t *testing.T, handle func(service string, plain []byte) bankRep
 	return b
 }
 
-func (b *mockBank) order(r *http.Request) (*http.Response, error) {
+func (b *surfaceBank) order(r *http.Request) (*http.Response, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (b *mockBank) order(r *http.Request) (*http.Response, error) {
 }
 
 // client is a Client wired to the mock bank, with quick retries.
-func (b *mockBank) client(opts ...Option) *Client {
+func (b *surfaceBank) client(opts ...Option) *Client {
 	b.t.Helper()
 	all := append([]Option{
 		WithBaseURL(mockBase),
@@ -123,14 +123,14 @@ func (b *mockBank) client(opts ...Option) *Client {
 }
 
 // requests returns the Order requests received so far.
-func (b *mockBank) requests() []sealedReq {
+func (b *surfaceBank) requests() []sealedReq {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]sealedReq(nil), b.reqs...)
 }
 
 // calls counts every HTTP request (Nonce and Order) the transport saw.
-func (b *mockBank) calls() int { return b.mt.GetTotalCallCount() }
+func (b *surfaceBank) calls() int { return b.mt.GetTotalCallCount() }
 
 // ok is a sealed reply: fields plus Status S and the S0000 Description.
 func ok(fields map[string]any) bankReply {
