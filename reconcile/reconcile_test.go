@@ -111,7 +111,7 @@ func TestReconcilerOutcomes(t *testing.T) {
 	track("AUTH", "C", t0.Add(4*time.Minute), 30*time.Minute)
 	track("NEVER", "M", t0.Add(5*time.Minute), 30*time.Minute)
 	track("UNKNOWN", "", t0.Add(6*time.Minute), 30*time.Minute) // never reached the bank
-	track("NEVER", "M", t0, time.Minute)                         // tracked twice: no change
+	track("NEVER", "M", t0, time.Minute)                        // tracked twice: no change
 
 	// Nothing is due before the first wait of the schedule.
 	sum, err := r.Run(ctx)
