@@ -1,10 +1,12 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,6 +201,10 @@ RETURNING ` + entryCols)
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reconcile: claim: %w", err)
 	}
+	// RETURNING has no order of its own.
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(a.NextCheck.Compare(b.NextCheck), strings.Compare(a.OrderNo, b.OrderNo))
+	})
 	return out, nil
 }
 
