@@ -122,7 +122,7 @@ Exit codes:
 		a.maintainCommand(),
 		a.billCommand(),
 		a.allotCommand(),
-		//PENDING a.reconcileCommand(),
+		a.reconcileCommand(),
 		a.simulatorCommand(),
 		a.decodeCommand(),
 		a.versionCommand(),

@@ -17,7 +17,7 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		ge  *sinopac.GatewayError
 		ne  *sinopac.NetworkError
 		me  *sinopac.MessageError
-		txt = strings.TrimPrefix(err.Error(), "sinopac: ")
+		txt = strings.ReplaceAll(err.Error(), "sinopac: ", "")
 	)
 	var (
 		unknown *sinopac.OutcomeUnknownError
@@ -44,9 +44,16 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 	case errors.As(err, &me):
 		return exitVerify, txt + " (are the QPAY_HASH_* keys the ones of this shop?)", true
 	case errors.As(err, &ae):
+		if err != error(ae) { // wrapped: keep the context
+			msg := txt
+			if m, ok := codeMeanings[ae.Code]; ok {
+				msg += "\n  meaning: " + m
+			}
+			return exitFailed, msg, true
+		}
 		return exitFailed, explainAPIError(ae), true
 	case errors.As(err, &ge):
-		return exitNetwork, explainGateway(ge), true
+		return exitNetwork, txt + gatewayMeaning(ge), true
 	case errors.As(err, &ne):
 		msg := txt
 		if ne.MaybeSent {
@@ -106,8 +113,10 @@ var codeMeanings = map[string]string{
 	"E3204":                     "payment date range: --paid-from is after --paid-to",
 }
 
-func explainGateway(ge *sinopac.GatewayError) string {
-	msg := strings.TrimPrefix(ge.Error(), "sinopac: ")
+// gatewayMeaning says what an HTTP status from the gateway means for the
+// operator.
+func gatewayMeaning(ge *sinopac.GatewayError) string {
+	msg := ""
 	switch {
 	case ge.StatusCode == 401:
 		msg += "\n  meaning: the API key was refused: check QPAY_KEY_ID"
@@ -123,7 +132,7 @@ func explainGateway(ge *sinopac.GatewayError) string {
 		msg += "\n  meaning: something other than QPay answered: check QPAY_BASE_URL"
 	}
 	if ge.RetryAfter > 0 {
-		msg += fmt.Sprintf(" (it asks to retry after %s)", ge.RetryAfter)
+		msg += fmt.Sprintf("\n  the gateway asks to retry after %s", ge.RetryAfter)
 	}
 	return msg
 }

@@ -28,15 +28,7 @@ type view interface {
 func (a *app) emit(v view) error {
 	switch a.output {
 	case "json":
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false) // URLs keep their '&'
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
+		return a.writeJSON(v)
 	case "csv":
 		header, rows := v.csv()
 		w := csv.NewWriter(a.stdout)
@@ -51,6 +43,19 @@ func (a *app) emit(v view) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	v.table(tw)
 	return tw.Flush()
+}
+
+// writeJSON writes v as one indented JSON document.
+func (a *app) writeJSON(v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // URLs keep their '&'
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := a.stdout.Write(buf.Bytes())
+	return err
 }
 
 // Formatting shared by the views. Times are Taipei time.
@@ -146,10 +151,13 @@ func keyValues(w io.Writer, pairs ...[2]string) {
 // kv builds one pair for keyValues.
 func kv(name, value string) [2]string { return [2]string{name, value} }
 
-// plural returns "1 order" or "3 orders".
+// plural returns "1 order" or "3 orders" ("3 queries").
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + word
+	case strings.HasSuffix(word, "y"):
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(word, "y") + "ies"
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
