@@ -113,7 +113,11 @@ func (a *app) connect() (*sinopac.Client, func(), error) {
 			srv.Close()
 			return nil, nil, err
 		}
-		fmt.Fprintf(a.stderr, "qpay: demo mode: no QPAY_* credentials set, using a built-in simulator with demo data (shop %s)\n", srv.ShopNo())
+		why := "no QPAY_* credentials set"
+		if a.demo {
+			why = "--demo"
+		}
+		fmt.Fprintf(a.stderr, "qpay: demo mode: %s, using a built-in simulator with demo data (shop %s)\n", why, srv.ShopNo())
 		return c, srv.Close, nil
 	}
 	opts := []sinopac.Option{}
