@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -266,6 +267,14 @@ var idempotentServices = map[string]bool{
 func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (plain []byte, fields []field, sent bool, err error) {
 	nonce, err := c.nonce(ctx)
 	if err != nil {
+		// The Order request never left: whatever happened to the nonce
+		// request, the call's outcome is known (not processed).
+		var ne *NetworkError
+		if errors.As(err, &ne) && ne.MaybeSent {
+			cp := *ne
+			cp.MaybeSent = false
+			err = &cp
+		}
 		return nil, nil, false, err
 	}
 	if c.nonces != nil {
@@ -406,19 +415,26 @@ func (c *Client) gatewayError(service string, status int, hdr http.Header, body 
 	return &GatewayError{Service: service, StatusCode: status, Excerpt: s, RetryAfter: retryAfter(hdr)}
 }
 
+// maxRetryAfter caps a Retry-After value; the policy's MaxElapsed decides
+// whether to wait that long at all.
+const maxRetryAfter = 24 * time.Hour
+
 // retryAfter reads Retry-After as seconds or an HTTP date.
 func retryAfter(h http.Header) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// Clamp before converting: a huge value must not wrap around.
+		if err != nil || secs > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
-			return d
+			return min(d, maxRetryAfter)
 		}
 	}
 	return 0
