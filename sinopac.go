@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
@@ -187,6 +188,18 @@ func (c *Client) ShopNo() string { return c.shopNo }
 
 // BaseURL returns the endpoint base the client posts to.
 func (c *Client) BaseURL() string { return c.base }
+
+// Format prints the client with every fmt verb as its shop and endpoint
+// only: the HashID and the X-KeyID it holds are secrets, and a client
+// printed with %+v while debugging must not reveal them.
+func (c *Client) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "sinopac.Client{ShopNo:%s BaseURL:%s}", c.shopNo, c.base)
+}
+
+// LogValue keeps the client's secrets out of slog output.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("shop_no", c.shopNo), slog.String("base_url", c.base))
+}
 
 // Call performs one APIService call through the full pipeline (nonce, seal,
 // post, gateway check, open and verify, Status check) and returns the
@@ -395,24 +408,48 @@ const excerptLen = 256
 // gatewayError keeps a bounded, printable excerpt of the body with the
 // client's secrets cut out, in case a proxy echoes request headers.
 func (c *Client) gatewayError(service string, status int, hdr http.Header, body []byte) *GatewayError {
-	ex := body
-	if len(ex) > excerptLen {
-		ex = ex[:excerptLen]
+	return &GatewayError{Service: service, StatusCode: status, Excerpt: c.excerpt(body), RetryAfter: retryAfter(hdr)}
+}
+
+// excerpt squeezes the start of body into one printable line of at most
+// excerptLen bytes. Secrets are replaced before the line is cut, over a
+// window long enough to hold any secret that starts inside the excerpt, so
+// a secret cut in half at the end cannot leave a piece behind.
+func (c *Client) excerpt(body []byte) string {
+	secrets := [...]string{c.hashID, c.keyID}
+	window := excerptLen
+	for _, s := range secrets {
+		window += len(s)
 	}
-	s := strings.ToValidUTF8(string(ex), "")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return ' '
+	var b strings.Builder
+	space := true // no leading space
+	for len(body) > 0 && b.Len() < window {
+		r, n := utf8.DecodeRune(body)
+		body = body[n:]
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
 		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	for _, secret := range []string{c.hashID, c.keyID} {
+		b.WriteRune(r)
+		space = false
+	}
+	s := b.String()
+	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, redacted)
 		}
 	}
-	return &GatewayError{Service: service, StatusCode: status, Excerpt: s, RetryAfter: retryAfter(hdr)}
+	if len(s) > excerptLen {
+		cut := excerptLen
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return strings.TrimSpace(s)
 }
 
 // maxRetryAfter caps a Retry-After value; the policy's MaxElapsed decides
