@@ -75,7 +75,9 @@ func TestQueryAllotStatusFAndEmpty(t *testing.T) {
 	assert.Equal(t, CodeShopWrong, ae.Code)
 	assert.Equal(t, "AllotQuery", ae.Service)
 
-	empty := newSurfaceBank(t, func(string, []byte) bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) })
+	empty := newSurfaceBank(t, func(string, []byte) bankReply {
+		return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
+	})
 	r, err := empty.client().QueryAllot(t.Context(), q)
 	require.NoError(t, err)
 	assert.NotNil(t, r.Allot)
