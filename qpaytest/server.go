@@ -341,7 +341,7 @@ func (s *Server) serveNonce(w http.ResponseWriter, r *http.Request, body []byte)
 		writeJSON(w, plainReply{Status: "F", Description: description(sinopac.CodeShopUnknown)})
 		return
 	}
-	n := s.issueNonce()
+	n := s.issueNonce(clientIP(r.RemoteAddr))
 	if f != nil && f.Garble {
 		n = "\x01" + n[1:]
 	}
@@ -381,7 +381,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	case env.Version != sinopac.Version:
 		reply = s.fail(sinopac.CodeVersion)
 	default:
-		reply = s.handle(&env)
+		reply = s.handle(&env, clientIP(r.RemoteAddr))
 	}
 	out, err := s.seal(service, reply)
 	if err != nil {
@@ -403,11 +403,11 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 
 // handle checks the nonce and Sign of a well-formed envelope and runs the
 // service's handler. It returns the reply object to seal.
-func (s *Server) handle(env *sinopac.APIMessage) any {
+func (s *Server) handle(env *sinopac.APIMessage, ip string) any {
 	if env.Nonce == "" {
 		return s.fail(sinopac.CodeNonceError)
 	}
-	if code := s.useNonce(env.Nonce); code != "" {
+	if code := s.useNonce(env.Nonce, ip); code != "" {
 		return s.fail(code)
 	}
 	plain, err := env.Open(s.hashID)

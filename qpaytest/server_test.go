@@ -291,3 +291,31 @@ func TestStatsIsSnapshot(t *testing.T) {
 		t.Fatalf("Requests[Nonce] = %d", got)
 	}
 }
+
+func TestWithShop(t *testing.T) {
+	t.Parallel()
+	// The spec's shop, its keys given in GUID form (first 16 hex digits used).
+	keys := sinopac.HashKeys{A1: "4D9709D6-99CA-40EE-AAAA-000000000000", A2: "5A4FEF83140C4E9E", B1: "BC74301945134CB4", B2: "961F67F8FCA44AB9"}
+	s := newServer(t, qpaytest.WithShop("BA0026_001", keys))
+	s.AddOrders(pendingOrder("S1", sinopac.PayTypeATM, taipei(2026, 10, 1, 0, 0)))
+	if s.ShopNo() != "BA0026_001" {
+		t.Fatalf("ShopNo %q", s.ShopNo())
+	}
+	r, err := newClient(t, s).QueryOrders(t.Context(), sinopac.QueryConditions{OrderNo: "S1"})
+	if err != nil || len(r.OrderList) != 1 || r.ShopNo != "BA0026_001" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	demo, err := sinopac.NewClient("BA0026_001", qpaytest.DemoKeys, sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.QueryOrders(t.Context(), sinopac.QueryConditions{OrderNo: "S1"}); err == nil {
+		t.Fatal("the demo keys work for another shop")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("NewServer with malformed keys did not panic")
+		}
+	}()
+	qpaytest.NewServer(qpaytest.WithShop("X", sinopac.HashKeys{A1: "nothex"}))
+}
