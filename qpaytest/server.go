@@ -7,6 +7,7 @@ import (
 
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/http"
@@ -180,6 +181,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		s.AddOrders(DemoOrders()...)
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // a library never prints
 	if l != nil {
 		s.ts.Listener.Close()
 		s.ts.Listener = l
