@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -134,7 +135,8 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Start is NewServer listening on addr (e.g. "127.0.0.1:8080"), for a
-// long-running simulator such as `qpay simulator`.
+// long-running simulator such as `qpay simulator`. With an address of
+// every interface (":8080"), URL names 127.0.0.1.
 func Start(addr string, opts ...Option) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -187,6 +189,10 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		s.ts.Listener = l
 	}
 	s.ts.Start()
+	// Listening on every interface (":8080"): clients dial loopback.
+	if a, ok := s.ts.Listener.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		s.ts.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
 	return s, nil
 }
 
