@@ -64,3 +64,23 @@ func TestAllotQueryValidate(t *testing.T) {
 	assert.Zero(t, bank.calls())
 	require.NoError(t, AllotQuery{AllotDateS: s, AllotDateE: s, PayType: PayTypeWallet}.Validate(), "one day")
 }
+
+func TestQueryAllotStatusFAndEmpty(t *testing.T) {
+	t.Parallel()
+	q := AllotQuery{AllotDateS: time.Date(2026, 11, 1, 0, 0, 0, 0, Taipei), AllotDateE: time.Date(2026, 11, 2, 0, 0, 0, 0, Taipei), PayType: PayTypeATM}
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeShopWrong, "商店代號錯誤") })
+	_, err := bank.client().QueryAllot(t.Context(), q)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, CodeShopWrong, ae.Code)
+	assert.Equal(t, "AllotQuery", ae.Service)
+
+	empty := newSurfaceBank(t, func(string, []byte) bankReply {
+		return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
+	})
+	r, err := empty.client().QueryAllot(t.Context(), q)
+	require.NoError(t, err)
+	assert.NotNil(t, r.Allot)
+	assert.Empty(t, r.Allot)
+	assert.Equal(t, CodeNoData, r.Code())
+}

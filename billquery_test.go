@@ -60,3 +60,14 @@ func TestQueryBill(t *testing.T) {
 	require.ErrorAs(t, err, &ve, "today is not closed: checked against the real clock")
 	assert.Len(t, bank.requests(), 1, "no request for an invalid date")
 }
+
+func TestQueryBillStatusF(t *testing.T) {
+	t.Parallel()
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeBadFormat, "請求格式錯誤") })
+	r, err := bank.client().QueryBill(t.Context(), BillQuery{BillDate: time.Now().AddDate(0, 0, -3)})
+	assert.Nil(t, r)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, CodeBadFormat, ae.Code)
+	assert.Equal(t, "BillQuery", ae.Service)
+}

@@ -149,7 +149,7 @@ type ResponseOrderCreate struct {
 // Validate checks the request as the bank would (protocol §7), and more
 // strictly, without the client: CreateOrder also fills ShopNo and checks it
 // against the client's. It returns a *ValidationError naming the field.
-func (r *OrderCreateRequest) Validate() error {
+func (r OrderCreateRequest) Validate() error {
 	if r.ShopNo != "" {
 		if err := checkShopNo(r.ShopNo); err != nil {
 			return err
@@ -201,7 +201,7 @@ func (r *OrderCreateRequest) Validate() error {
 	return r.validateParams()
 }
 
-func (r *OrderCreateRequest) validateParams() error {
+func (r OrderCreateRequest) validateParams() error {
 	atm := r.ATMParam != nil && *r.ATMParam != ATMParamRequest{}
 	card := r.CardParam != nil && *r.CardParam != CardParamRequest{}
 	mobile := r.MobileParam != nil && *r.MobileParam != MobileParamRequest{}

@@ -67,7 +67,7 @@ type ResponseOrderMaintain struct {
 
 // Validate checks the request before any network call. It returns a
 // *ValidationError naming the field.
-func (r *OrderMaintainRequest) Validate() error {
+func (r OrderMaintainRequest) Validate() error {
 	if r.OrderNo == "" {
 		return &ValidationError{Field: "OrderNo", Reason: "is required"}
 	}

@@ -229,3 +229,12 @@ func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	assert.False(t, errors.As(err, &oue))
 	require.Len(t, bank.requests(), 1, "no query, no resend")
 }
+
+func TestMaintainOrderReplyForAnotherOrder(t *testing.T) {
+	t.Parallel()
+	bank := newSurfaceBank(t, func(string, []byte) bankReply { return maintainReply("P", 0, "") })
+	_, err := bank.client().Capture(t.Context(), "C999")
+	var oue *OutcomeUnknownError
+	require.ErrorAs(t, err, &oue, "a verified reply about another order says nothing about this one")
+	assert.ErrorIs(t, err, ErrMalformedMessage)
+}

@@ -97,8 +97,8 @@ func checkPayToken(tok string) error {
 		return &ValidationError{Field: "PayToken", Reason: "is required"}
 	case len(tok) > MaxPayTokenBytes:
 		return &ValidationError{Field: "PayToken", Reason: fmt.Sprintf("is %d bytes, more than %d", len(tok), MaxPayTokenBytes)}
-	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune(`'"%&=`, r) }) >= 0:
-		return &ValidationError{Field: "PayToken", Reason: "must be printable ASCII without spaces, quotes, % & or ="}
+	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune(`'"%`, r) }) >= 0:
+		return &ValidationError{Field: "PayToken", Reason: `must be printable ASCII without spaces, ', " or %`}
 	}
 	return nil
 }

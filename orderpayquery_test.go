@@ -70,6 +70,8 @@ func TestQueryPaymentErrors(t *testing.T) {
 			assert.Equal(t, "PayToken", ve.Field)
 		}
 		assert.Zero(t, bank.calls())
+		assert.NoError(t, checkPayToken("PT00000001+/AbC=="), "base64-like tokens are fine")
+		assert.NoError(t, checkPayToken(strings.Repeat("a", 100)))
 	})
 	t.Run("unknown token E2501", func(t *testing.T) {
 		t.Parallel()

@@ -455,7 +455,7 @@ func TestE2EBackendHandlerUnknownToken(t *testing.T) {
 		return nil
 	}))
 	defer h.Close()
-	resp, err := http.Post(h.URL, "application/json", strings.NewReader(`{"ShopNo":"`+c.ShopNo()+`","PayToken":"PT-FORGED-123"}`))
+	resp, err := h.Client().Post(h.URL, "application/json", strings.NewReader(`{"ShopNo":"`+c.ShopNo()+`","PayToken":"PT-FORGED-123"}`))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

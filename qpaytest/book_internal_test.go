@@ -106,3 +106,24 @@ func TestAddOrdersReplaces(t *testing.T) {
 		t.Fatalf("first %s last %s", all[0].OrderNo, all[30].OrderNo)
 	}
 }
+
+func TestNonceBoundToIP(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	n := s.issueNonce("10.0.0.1")
+	if code := s.useNonce(n, "10.0.0.2"); code != sinopac.CodeNonceError {
+		t.Fatalf("from another IP: %q", code)
+	}
+	if code := s.useNonce(n, "10.0.0.1"); code != "" {
+		t.Fatalf("from its IP: %q", code)
+	}
+	if code := s.useNonce(n, "10.0.0.1"); code != sinopac.CodeNonceInvalid {
+		t.Fatalf("again: %q", code)
+	}
+	if code := s.useNonce(s.replyNonce(), "10.0.0.1"); code != sinopac.CodeNonceError {
+		t.Fatalf("a reply nonce: %q", code)
+	}
+	if st := s.Stats(); st.NoncesIssued != 1 || st.NoncesReused != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
