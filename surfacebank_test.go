@@ -46,7 +46,7 @@ type sealedReq struct {
 // bank (Sign verified with the request's nonce), records the plaintext and
 // answers what handle says.
 type surfaceBank struct {
-	t      *testing.T
+	t      testing.TB
 	mt     *httpmock.MockTransport
 	hashID string
 	mu     sync.Mutex
@@ -55,7 +55,7 @@ type surfaceBank struct {
 	handle func(service string, plain []byte) bankReply
 }
 
-func newSurfaceBank(t *testing.T, handle func(service string, plain []byte) bankReply) *surfaceBank {
+func newSurfaceBank(t testing.TB, handle func(service string, plain []byte) bankReply) *surfaceBank {
 	t.Helper()
 	hashID, err := mockKeys.HashID()
 	require.NoError(t, err)
