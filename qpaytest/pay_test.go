@@ -280,7 +280,7 @@ func TestCloseStopsNotifications(t *testing.T) {
 
 func TestAutoPay(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, qpaytest.WithAutoPay(200*time.Millisecond))
+	s := newServer(t, qpaytest.WithAutoPay(300*time.Millisecond))
 	be := newBackend(t, 0)
 	now := time.Now()
 	o9 := pendingOrder("AUTO9", sinopac.PayTypeATM, now)

@@ -7,10 +7,12 @@ import (
 
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -133,7 +135,8 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Start is NewServer listening on addr (e.g. "127.0.0.1:8080"), for a
-// long-running simulator such as `qpay simulator`.
+// long-running simulator such as `qpay simulator`. With an address of
+// every interface (":8080"), URL names 127.0.0.1.
 func Start(addr string, opts ...Option) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -180,11 +183,16 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		s.AddOrders(DemoOrders()...)
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // a library never prints
 	if l != nil {
 		s.ts.Listener.Close()
 		s.ts.Listener = l
 	}
 	s.ts.Start()
+	// Listening on every interface (":8080"): clients dial loopback.
+	if a, ok := s.ts.Listener.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		s.ts.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
 	return s, nil
 }
 

@@ -273,6 +273,17 @@ func TestStart(t *testing.T) {
 	if err != nil || len(r.OrderList) != 1 {
 		t.Fatalf("%v %v", r, err)
 	}
+	all, err := qpaytest.Start(":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	if !strings.HasPrefix(all.URL(), "http://127.0.0.1:") {
+		t.Fatalf("URL of a server on every interface: %s", all.URL())
+	}
+	if _, err := newClient(t, all).QueryOrders(t.Context(), sinopac.QueryConditions{PayType: sinopac.PayTypeATM}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := qpaytest.Start("256.0.0.1:1"); err == nil {
 		t.Fatal("Start on a bad address succeeded")
 	}
