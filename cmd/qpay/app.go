@@ -15,12 +15,11 @@ import (
 
 // Exit codes (documented in the README and in "qpay help").
 const (
-	exitOK       = 0 // success
-	exitFailed   = 1 // the bank answered Status F, or another failure explained on stderr
-	exitUsage    = 2 // bad flags, arguments, input or credentials: nothing was sent
-	exitNetwork  = 3 // network or API gateway failure (timeout, refused, HTTP 5xx/4xx)
-	exitVerify   = 4 // a reply failed verification: Sign mismatch or undecryptable Message
-	exitInternal = exitFailed
+	exitOK      = 0 // success
+	exitFailed  = 1 // the bank answered Status F, or another failure explained on stderr
+	exitUsage   = 2 // bad flags, arguments, input or credentials: nothing was sent
+	exitNetwork = 3 // network or API gateway failure (timeout, refused, HTTP 5xx/4xx)
+	exitVerify  = 4 // a reply failed verification: Sign mismatch or undecryptable Message
 )
 
 // app is one invocation of qpay: its I/O, environment and global flags.

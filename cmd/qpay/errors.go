@@ -38,7 +38,11 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		}
 		return code, txt + "\n  checked with OrderQuery: the bank has no trace of it, so running the same command again is safe", true
 	case errors.As(err, &ve):
-		return exitUsage, fmt.Sprintf("invalid %s: %s (nothing was sent)", ve.Field, ve.Reason), true
+		field := ve.Field
+		if f, ok := fieldFlags[ve.Field]; ok {
+			field += " (" + f + ")"
+		}
+		return exitUsage, fmt.Sprintf("invalid %s: %s (nothing was sent)", field, ve.Reason), true
 	case errors.Is(err, sinopac.ErrSignatureMismatch):
 		return exitVerify, txt + ": the reply was altered, forged, or sealed with other keys; nothing of it was used", true
 	case errors.As(err, &me):
@@ -62,6 +66,20 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		return exitNetwork, msg, true
 	}
 	return 0, "", false
+}
+
+// fieldFlags names the flag behind a request field the SDK rejected.
+var fieldFlags = map[string]string{
+	"OrderNo": "--order-no", "Amount": "--amount", "PrdtName": "--product", "Memo": "--memo",
+	"Param1": "--param1", "Param2": "--param2", "Param3": "--param3", "ReturnURL": "--return-url",
+	"BackendURL": "--backend-url", "Remark": "--remark", "PayToken": "--token", "PayType": "--pay-type",
+	"PayFlag": "--pay-flag", "OrderDateTimeS": "--from", "OrderDateTimeE": "--to",
+	"PayDateTimeS": "--paid-from", "PayDateTimeE": "--paid-to", "ExpireDateTime": "--expire",
+	"ATMParam.ExpireDate": "--expire", "ATMParam.ExpireTime": "--expire",
+	"CardParam.AutoBilling": "--auto-billing", "CardParam.ExpBillingDays": "--exp-billing-days",
+	"CardParam.ExpMinutes": "--exp-minutes", "CardParam.Staging": "--installments",
+	"MobileParam.ExpMinutes": "--exp-minutes", "MobileParam.ChoosePay": "--choose-pay",
+	"WalletParam.PayTypeSub": "--wallet", "QRCodeSize": "--qr-code",
 }
 
 func explainAPIError(ae *sinopac.APIError) string {
