@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,5 +340,33 @@ func TestQueryPast300(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "the list is incomplete") || !strings.Contains(r.stderr, "202609201200") {
 		t.Errorf("saturated stderr: %s", r.stderr)
+	}
+}
+
+// On a terminal, --all shows its progress on stderr (and clears it); the
+// terminal is util-linux's script(1), so the test needs it.
+func TestQueryAllProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: cannot give qpay a terminal")
+	}
+	out := filepath.Join(t.TempDir(), "orders.csv")
+	cmd := exec.CommandContext(t.Context(), scriptPath, "-q", "-e", "-c",
+		qpayBin+" query --from 2026-10-01 --to 2026-10-31 --all -o csv > "+out, "/dev/null")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+	term, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, term)
+	}
+	if !strings.Contains(string(term), "pages queried") || !strings.Contains(string(term), "200 orders found") {
+		t.Errorf("no progress on the terminal: %q", term)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll(); err != nil || len(recs) != 201 {
+		t.Errorf("stdout: %d records, %v", len(recs), err)
 	}
 }
