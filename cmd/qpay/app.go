@@ -36,6 +36,11 @@ type app struct {
 	demo    bool
 	retries int // -1: the SDK's default policy
 
+	// Secrets given as flags (discouraged: they leak into shell history
+	// and process lists); they override the environment.
+	secretFlags struct{ a1, a2, b1, b2, keyID string }
+	warned      bool
+
 	started bool // a command's RunE began: later errors are not usage errors
 }
 
@@ -73,7 +78,8 @@ github.com/funbiz-go/sinopac.
 Credentials come from the environment:
   QPAY_SHOP_NO                        shop number, e.g. NA0249_001
   QPAY_HASH_A1 QPAY_HASH_A2
-  QPAY_HASH_B1 QPAY_HASH_B2           the four hash keys (never given as flags)
+  QPAY_HASH_B1 QPAY_HASH_B2           the four hash keys (--hash-a1 … work too, but leak
+                                      into shell history: prefer the environment)
   QPAY_KEY_ID                         the X-KeyID API key, if the shop has one
   QPAY_SANDBOX=1                      use the bank's sandbox
   QPAY_BASE_URL                       another QPay endpoint (e.g. a 'qpay simulator')
@@ -113,6 +119,16 @@ Exit codes:
 	pf.BoolVar(&a.sandbox, "sandbox", false, "use the bank's sandbox (like QPAY_SANDBOX=1)")
 	pf.BoolVar(&a.demo, "demo", false, "use the built-in simulator with demo data, whatever the environment says")
 	pf.IntVar(&a.retries, "retries", -1, "retries of failed queries (-1: the SDK's default policy, 0: none)")
+	for _, f := range []struct {
+		dst        *string
+		name, what string
+	}{
+		{&a.secretFlags.a1, "hash-a1", "hash key A1"}, {&a.secretFlags.a2, "hash-a2", "hash key A2"},
+		{&a.secretFlags.b1, "hash-b1", "hash key B1"}, {&a.secretFlags.b2, "hash-b2", "hash key B2"},
+		{&a.secretFlags.keyID, "key-id", "X-KeyID API key"},
+	} {
+		pf.StringVar(f.dst, f.name, "", f.what+" (prefer the environment: flags leak into shell history)")
+	}
 
 	root.AddCommand(
 		a.queryCommand(),

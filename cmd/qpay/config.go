@@ -40,6 +40,11 @@ func (a *app) loadCredentials() (cr credentials, demo bool, err error) {
 		keyID:   env(envKeyID),
 		baseURL: env(envBaseURL),
 	}
+	cr.keys = a.keysFromFlags(cr.keys)
+	if a.secretFlags.keyID != "" {
+		a.warnSecretFlags()
+		cr.keyID = strings.TrimSpace(a.secretFlags.keyID)
+	}
 	switch v := strings.ToLower(env(envSandbox)); v {
 	case "", "0", "false", "no":
 	case "1", "true", "yes":
@@ -167,7 +172,7 @@ func credentialError(err error) error {
 // simulator's demo keys when no QPAY_HASH_* variable is set.
 func (a *app) hashKeys() (sinopac.HashKeys, string, error) {
 	env := func(name string) string { return strings.TrimSpace(a.getenv(name)) }
-	k := sinopac.HashKeys{A1: env(envHashA1), A2: env(envHashA2), B1: env(envHashB1), B2: env(envHashB2)}
+	k := a.keysFromFlags(sinopac.HashKeys{A1: env(envHashA1), A2: env(envHashA2), B1: env(envHashB1), B2: env(envHashB2)})
 	var missing []string
 	for _, f := range []struct{ name, v string }{{envHashA1, k.A1}, {envHashA2, k.A2}, {envHashB1, k.B1}, {envHashB2, k.B2}} {
 		if f.v == "" {
@@ -184,4 +189,27 @@ func (a *app) hashKeys() (sinopac.HashKeys, string, error) {
 		return k, "", credentialError(err)
 	}
 	return k, "the keys from QPAY_HASH_A1 … QPAY_HASH_B2", nil
+}
+
+// keysFromFlags lets --hash-a1 … override the environment's keys, with a
+// warning.
+func (a *app) keysFromFlags(k sinopac.HashKeys) sinopac.HashKeys {
+	for _, f := range []struct {
+		flag string
+		dst  *string
+	}{{a.secretFlags.a1, &k.A1}, {a.secretFlags.a2, &k.A2}, {a.secretFlags.b1, &k.B1}, {a.secretFlags.b2, &k.B2}} {
+		if f.flag != "" {
+			a.warnSecretFlags()
+			*f.dst = strings.TrimSpace(f.flag)
+		}
+	}
+	return k
+}
+
+// warnSecretFlags says once that secrets on the command line are exposed.
+func (a *app) warnSecretFlags() {
+	if !a.warned {
+		a.warned = true
+		fmt.Fprintln(a.stderr, "qpay: warning: secrets given as flags end up in shell history and process lists; prefer QPAY_HASH_A1 … QPAY_HASH_B2 and QPAY_KEY_ID")
+	}
 }

@@ -202,3 +202,21 @@ func flipHex(s string) string {
 	}
 	return "00"
 }
+
+// Keys may come as flags too (with a warning): the spec's reply decoded
+// with --hash-a1 … --hash-b2.
+func TestDecodeKeysAsFlags(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t)
+	k := v.HashID[0].Keys
+	if h, _ := k.HashID(); h != v.SpecReply.HashID {
+		t.Fatalf("hash_id[0] gives %s, not spec_reply's HashID", h)
+	}
+	r := runInProcess(nil, envelopeJSON(t, v.SpecReply.Envelope), "decode",
+		"--hash-a1", k.A1, "--hash-a2", k.A2, "--hash-b1", k.B1, "--hash-b2", k.B2)
+	wantCode(t, r, 0)
+	samePlaintext(t, r.stdout, v.SpecReply.Plaintext)
+	if strings.Count(r.stderr, "warning: secrets given as flags end up in shell history") != 1 {
+		t.Errorf("want one warning about flags, stderr:\n%s", r.stderr)
+	}
+}

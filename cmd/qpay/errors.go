@@ -12,16 +12,14 @@ import (
 // SDK did not produce.
 func explainSDK(err error) (code int, msg string, ok bool) {
 	var (
-		ve  *sinopac.ValidationError
-		ae  *sinopac.APIError
-		ge  *sinopac.GatewayError
-		ne  *sinopac.NetworkError
-		me  *sinopac.MessageError
-		txt = strings.ReplaceAll(err.Error(), "sinopac: ", "")
-	)
-	var (
+		ve      *sinopac.ValidationError
+		ae      *sinopac.APIError
+		ge      *sinopac.GatewayError
+		ne      *sinopac.NetworkError
+		me      *sinopac.MessageError
 		unknown *sinopac.OutcomeUnknownError
 		notDone *sinopac.NotProcessedError
+		txt     = strings.ReplaceAll(err.Error(), "sinopac: ", "")
 	)
 	switch {
 	case errors.As(err, &unknown):

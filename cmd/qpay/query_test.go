@@ -370,3 +370,17 @@ func TestQueryAllProgressOnTerminal(t *testing.T) {
 		t.Errorf("stdout: %d records, %v", len(recs), err)
 	}
 }
+
+func TestQueryKeysAsFlags(t *testing.T) {
+	t.Parallel()
+	srv := qpaytest.NewServer(qpaytest.WithDemoData(), qpaytest.WithKeyID("key-1"))
+	defer srv.Close()
+	k := srv.Keys()
+	env := map[string]string{"QPAY_BASE_URL": srv.URL(), "QPAY_SHOP_NO": srv.ShopNo(), "QPAY_HASH_A1": k.A1, "QPAY_HASH_A2": "0000000000000000"}
+	r := runInProcess(env, "", "query", "--order-no", qpaytest.SeedOrderNo, "-o", "csv",
+		"--hash-a2", k.A2, "--hash-b1", k.B1, "--hash-b2", k.B2, "--key-id", "key-1")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "A202110507397,NA024900000369") || !strings.Contains(r.stderr, "prefer QPAY_HASH_A1") {
+		t.Errorf("stdout %s\nstderr %s", r.stdout, r.stderr)
+	}
+}
