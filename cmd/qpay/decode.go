@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/funbiz-go/sinopac"
@@ -18,8 +19,8 @@ const maxEnvelopeBytes = 16 << 20
 
 func (a *app) decodeCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "decode",
-		Short: "Verify and decrypt a captured request or reply envelope read from stdin",
+		Use:   "decode [FILE]",
+		Short: "Verify and decrypt a captured request or reply envelope (from FILE or stdin)",
 		Long: `Read one QPay envelope (the JSON posted to or returned by {base}/Order:
 Version, ShopNo, APIService, Sign, Nonce, Message) from stdin, decrypt its
 Message with the hash keys, recompute the Sign and print the plaintext, pretty
@@ -30,20 +31,29 @@ The keys come from QPAY_HASH_A1 … QPAY_HASH_B2; with none set, the simulator's
 public demo keys are used. When the envelope does not verify, decode says
 exactly why: not JSON, a missing field, a Message that is not hex, bad padding
 (wrong keys or nonce), or a Sign that does not match the content.`,
-		Example: `  qpay decode < reply.json
+		Example: `  qpay decode reply.json
   pbpaste | qpay decode | jq .OrderList`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, source, err := a.hashKeys()
 			if err != nil {
 				return err
 			}
-			raw, err := io.ReadAll(io.LimitReader(a.stdin, maxEnvelopeBytes+1))
+			in, name := a.stdin, "stdin"
+			if len(args) == 1 && args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return usagef("cannot read the envelope: %v", err)
+				}
+				defer f.Close()
+				in, name = f, args[0]
+			}
+			raw, err := io.ReadAll(io.LimitReader(in, maxEnvelopeBytes+1))
 			if err != nil {
-				return fmt.Errorf("reading stdin: %w", err)
+				return fmt.Errorf("reading %s: %w", name, err)
 			}
 			if len(raw) > maxEnvelopeBytes {
-				return usagef("stdin holds more than %d bytes: not one envelope", maxEnvelopeBytes)
+				return usagef("%s holds more than %d bytes: not one envelope", name, maxEnvelopeBytes)
 			}
 			env, err := parseEnvelope(raw)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -218,5 +219,22 @@ func TestDecodeKeysAsFlags(t *testing.T) {
 	samePlaintext(t, r.stdout, v.SpecReply.Plaintext)
 	if strings.Count(r.stderr, "warning: secrets given as flags end up in shell history") != 1 {
 		t.Errorf("want one warning about flags, stderr:\n%s", r.stderr)
+	}
+}
+
+func TestDecodeFileArgument(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t)
+	path := filepath.Join(t.TempDir(), "reply.json")
+	if err := os.WriteFile(path, []byte(envelopeJSON(t, v.SandboxReply.Envelope)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := qpay(t, nil, "", "decode", path)
+	wantCode(t, r, 0)
+	samePlaintext(t, r.stdout, v.SandboxReply.Plaintext)
+	r = runInProcess(nil, "", "decode", filepath.Join(t.TempDir(), "missing.json"))
+	wantCode(t, r, 2)
+	if !strings.Contains(r.stderr, "cannot read the envelope") {
+		t.Errorf("stderr: %s", r.stderr)
 	}
 }
