@@ -103,12 +103,22 @@ func checkRange(name string, s, e time.Time) error {
 		return &ValidationError{Field: name + "S", Reason: "is required when " + name + "E is set"}
 	case e.IsZero():
 		return &ValidationError{Field: name + "E", Reason: "is required when " + name + "S is set"}
-	case s.Year() < 1000 || e.Year() > 9999:
-		return &ValidationError{Field: name + "S", Reason: "must be within years 1000 to 9999"}
+	case !wireYear(s):
+		return &ValidationError{Field: name + "S", Reason: "must be within years 1000 to 9999 (Taipei time)"}
+	case !wireYear(e):
+		return &ValidationError{Field: name + "E", Reason: "must be within years 1000 to 9999 (Taipei time)"}
 	case wireMinute(s) > wireMinute(e):
 		return &ValidationError{Field: name + "S", Reason: "must not be after " + name + "E"}
 	}
 	return nil
+}
+
+// wireYear reports whether t's Taipei year has the four digits of the
+// yyyyMMddHHmm wire form. Both ends are checked: the string comparison
+// of the ends is only chronological between 12-digit forms.
+func wireYear(t time.Time) bool {
+	y := t.In(Taipei).Year()
+	return 1000 <= y && y <= 9999
 }
 
 // checkText applies the bank's rules for free text: at most max bytes, no

@@ -23,8 +23,12 @@ type RetryPolicy struct {
 	// MinBackoff is the first wait; each further wait doubles, up to MaxBackoff.
 	// The wait is jittered to between half and all of that value.
 	MinBackoff, MaxBackoff time.Duration
-	// MaxElapsed bounds the whole call, waits included: no retry starts
-	// whose wait would end past it. A Retry-After longer than that ends the call.
+	// MaxElapsed bounds the retrying, waits included: no retry starts
+	// whose wait would end past it, and a Retry-After longer than that ends
+	// the call at once (with the error, whose RetryAfter says when to come
+	// back). The attempt in flight is not cut short, so a call ends by
+	// MaxElapsed plus the duration of one attempt (each request bounded by
+	// the http.Client's Timeout). 0 means no bound on time, only on attempts.
 	MaxElapsed time.Duration
 }
 
@@ -51,9 +55,16 @@ func (p RetryPolicy) next(attempt int, start time.Time, err error, resendable bo
 	if attempt >= p.MaxAttempts || !resendable || !Retryable(err) {
 		return 0, false
 	}
-	wait := p.MinBackoff << (attempt - 1)
-	if wait > p.MaxBackoff || wait <= 0 {
-		wait = p.MaxBackoff
+	// Double MinBackoff per attempt up to MaxBackoff, step by step: a
+	// shift by attempt-1 overflows for large attempt numbers, and a zero
+	// MinBackoff must stay zero rather than jump to MaxBackoff.
+	wait := p.MinBackoff
+	for i := 1; i < attempt && wait > 0 && wait < p.MaxBackoff; i++ {
+		if wait > p.MaxBackoff/2 {
+			wait = p.MaxBackoff
+			break
+		}
+		wait *= 2
 	}
 	if wait > 0 {
 		wait = wait/2 + rand.N(wait/2+1)

@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
@@ -36,8 +38,7 @@ const DefaultTimeout = 30 * time.Second
 // several Clients (shops) may live in one process. Build it with NewClient.
 type Client struct {
 	shopNo   string
-	hashID   string // secret: AES key and sign salt
-	keyID    string // secret: X-KeyID header
+	cred     *credentials
 	base     string
 	hc       *http.Client
 	log      *slog.Logger
@@ -46,6 +47,19 @@ type Client struct {
 	limiter  *rate.Limiter
 	nonces   *noncePool
 }
+
+// credentials are the client's secrets, behind a pointer so that printing a
+// Client (even with %#v) shows an address, and with redacting methods for
+// tools that follow pointers.
+type credentials struct {
+	hashID string // AES key and sign salt
+	keyID  string // X-KeyID header
+}
+
+func (*credentials) String() string             { return redacted }
+func (*credentials) GoString() string           { return redacted }
+func (*credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (*credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
 
 // Option configures a Client in NewClient. An Option fails for bad input.
 type Option func(*Client) error
@@ -63,7 +77,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		shopNo:   shopNo,
-		hashID:   hashID,
+		cred:     &credentials{hashID: hashID},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
 		retry:    DefaultRetryPolicy,
@@ -128,7 +142,7 @@ func WithKeyID(id string) Option {
 		if id == "" || strings.ContainsAny(id, "\r\n") {
 			return &ValidationError{Field: "X-KeyID", Reason: "must be a non-empty single-line value"}
 		}
-		c.keyID = id
+		c.cred.keyID = id
 		return nil
 	}
 }
@@ -187,6 +201,18 @@ func (c *Client) ShopNo() string { return c.shopNo }
 // BaseURL returns the endpoint base the client posts to.
 func (c *Client) BaseURL() string { return c.base }
 
+// Format prints the client with every fmt verb as its shop and endpoint
+// only: the HashID and the X-KeyID it holds are secrets, and a client
+// printed with %+v while debugging must not reveal them.
+func (c *Client) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "sinopac.Client{ShopNo:%s BaseURL:%s}", c.shopNo, c.base)
+}
+
+// LogValue keeps the client's secrets out of slog output.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("shop_no", c.shopNo), slog.String("base_url", c.base))
+}
+
 // Call performs one APIService call through the full pipeline (nonce, seal,
 // post, gateway check, open and verify, Status check) and returns the
 // verified plaintext JSON of the reply. Typed methods such as QueryOrders
@@ -225,6 +251,9 @@ func scrubJSONError(err error) string {
 
 // call runs the pipeline with the retry policy.
 func (c *Client) call(ctx context.Context, service string, payload any) ([]byte, []field, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &NetworkError{Service: service, Err: err}
+	}
 	plainReq, err := marshalPayload(payload)
 	if err != nil {
 		return nil, nil, err
@@ -266,6 +295,14 @@ var idempotentServices = map[string]bool{
 func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (plain []byte, fields []field, sent bool, err error) {
 	nonce, err := c.nonce(ctx)
 	if err != nil {
+		// The Order request never left: whatever happened to the nonce
+		// request, the call's outcome is known (not processed).
+		var ne *NetworkError
+		if errors.As(err, &ne) && ne.MaybeSent {
+			cp := *ne
+			cp.MaybeSent = false
+			err = &cp
+		}
 		return nil, nil, false, err
 	}
 	if c.nonces != nil {
@@ -274,7 +311,7 @@ func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (
 		go func() { defer close(done); c.nonces.fill(ctx) }()
 		defer func() { <-done }()
 	}
-	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.hashID)
+	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -310,10 +347,10 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte) (s
 	if err != nil {
 		return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if c.keyID != "" {
-		req.Header.Set("X-KeyID", c.keyID)
+	if c.cred.keyID != "" {
+		req.Header.Set("X-KeyID", c.cred.keyID)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -362,7 +399,7 @@ func (c *Client) openReply(service string, status int, hdr http.Header, body []b
 	if r.APIService != "" && r.APIService != service {
 		return nil, nil, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
-	plain, fields, err := r.APIMessage.open(c.hashID)
+	plain, fields, err := r.APIMessage.open(c.cred.hashID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -386,25 +423,53 @@ const excerptLen = 256
 // gatewayError keeps a bounded, printable excerpt of the body with the
 // client's secrets cut out, in case a proxy echoes request headers.
 func (c *Client) gatewayError(service string, status int, hdr http.Header, body []byte) *GatewayError {
-	ex := body
-	if len(ex) > excerptLen {
-		ex = ex[:excerptLen]
+	return &GatewayError{Service: service, StatusCode: status, Excerpt: c.excerpt(body), RetryAfter: retryAfter(hdr)}
+}
+
+// excerpt squeezes the start of body into one printable line of at most
+// excerptLen bytes. Secrets are replaced before the line is cut, over a
+// window long enough to hold any secret that starts inside the excerpt, so
+// a secret cut in half at the end cannot leave a piece behind.
+func (c *Client) excerpt(body []byte) string {
+	secrets := [...]string{c.cred.hashID, c.cred.keyID}
+	window := excerptLen
+	for _, s := range secrets {
+		window += len(s)
 	}
-	s := strings.ToValidUTF8(string(ex), "")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return ' '
+	var b strings.Builder
+	space := true // no leading space
+	for len(body) > 0 && b.Len() < window {
+		r, n := utf8.DecodeRune(body)
+		body = body[n:]
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
 		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	for _, secret := range []string{c.hashID, c.keyID} {
+		b.WriteRune(r)
+		space = false
+	}
+	s := b.String()
+	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, redacted)
 		}
 	}
-	return &GatewayError{Service: service, StatusCode: status, Excerpt: s, RetryAfter: retryAfter(hdr)}
+	if len(s) > excerptLen {
+		cut := excerptLen
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return strings.TrimSpace(s)
 }
+
+// maxRetryAfter caps a Retry-After value; the policy's MaxElapsed decides
+// whether to wait that long at all.
+const maxRetryAfter = 24 * time.Hour
 
 // retryAfter reads Retry-After as seconds or an HTTP date.
 func retryAfter(h http.Header) time.Duration {
@@ -412,13 +477,16 @@ func retryAfter(h http.Header) time.Duration {
 	if v == "" {
 		return 0
 	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// Clamp before converting: a huge value must not wrap around.
+		if err != nil || secs > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
-			return d
+			return min(d, maxRetryAfter)
 		}
 	}
 	return 0

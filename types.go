@@ -169,7 +169,9 @@ func (ts *Timestamp) parse(b []byte) error {
 	if len(b) == 14 {
 		n[5] = num(12, 14)
 	}
-	if n[1] < 1 || n[1] > 12 || n[2] < 1 || n[2] > 31 || n[3] > 23 || n[4] > 59 || n[5] > 59 {
+	// Years before 1000 are refused: no bank time lies there, and
+	// 000101010800 would be the zero instant, which means "no value".
+	if n[0] < 1000 || n[1] < 1 || n[1] > 12 || n[2] < 1 || n[2] > 31 || n[3] > 23 || n[4] > 59 || n[5] > 59 {
 		return errBadTimestamp
 	}
 	t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], 0, Taipei)

@@ -105,15 +105,26 @@ func (b *orderBook) remove(r *record) {
 	delete(b.byNo, r.Order.OrderNo)
 }
 
-// putMany inserts many records with one sort.
+// putMany inserts many records with one sort. A record replaces the one
+// with its OrderNo in the book, and a later one in rs an earlier one.
 func (b *orderBook) putMany(rs []*record) {
+	batch := make(map[string]*record, len(rs))
+	replacing := false
 	for _, r := range rs {
 		r.key = tsKey(r.Order.TSDate)
-		if old, ok := b.byNo[r.Order.OrderNo]; ok {
-			b.remove(old)
+		batch[r.Order.OrderNo] = r
+		if _, ok := b.byNo[r.Order.OrderNo]; ok {
+			replacing = true
 		}
-		b.byNo[r.Order.OrderNo] = r
-		b.index = append(b.index, r)
+	}
+	if replacing {
+		b.index = slices.DeleteFunc(b.index, func(r *record) bool { return batch[r.Order.OrderNo] != nil })
+	}
+	for _, r := range rs {
+		if batch[r.Order.OrderNo] == r {
+			b.byNo[r.Order.OrderNo] = r
+			b.index = append(b.index, r)
+		}
 	}
 	slices.SortFunc(b.index, recLess)
 }
@@ -149,7 +160,9 @@ func (s *Server) AddOrders(orders ...sinopac.Order) {
 		}
 	}
 	for _, r := range rs {
-		s.scheduleLocked(r)
+		if s.book.byNo[r.Order.OrderNo] == r { // not replaced by a later one
+			s.scheduleLocked(r)
+		}
 	}
 	s.mu.Unlock()
 }

@@ -14,9 +14,10 @@
 // case-sensitive and live under BasePath), 405 for other methods, 401
 // without the right X-KeyID (WithKeyID), 415 for a non-JSON body, all
 // unencrypted. /Order then checks the envelope: the shop (E0101, plain),
-// Version (E3301), the nonce — single use and valid for NonceLifetime by
-// the server's clock (E3001 never issued, E3002 used before, E3003
-// expired) — and the Sign over the decrypted Message (E0000). Replies are
+// Version (E3301), the nonce — single use, only from the IP address that
+// fetched it, and valid for NonceLifetime by the server's clock (E3001
+// never issued or another IP, E3002 used before, E3003 expired) — and the
+// Sign over the decrypted Message (E0000). Replies are
 // sealed with a new server nonce and signed by the same rules as requests
 // (sinopac.Seal), encoded without HTML escaping.
 //

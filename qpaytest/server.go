@@ -3,17 +3,16 @@ package qpaytest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,8 +60,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	closed   bool
-	nonces   map[string]nonceState
-	nonceSeq uint64
+	nonces   nonceBook
 	book     orderBook
 	tokens   map[string]payToken
 	tsSeq    uint64
@@ -70,11 +68,6 @@ type Server struct {
 	faults   []*faultState
 	timers   []*time.Timer
 	stats    Stats
-}
-
-type nonceState struct {
-	issued time.Time
-	used   bool
 }
 
 type config struct {
@@ -142,7 +135,8 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Start is NewServer listening on addr (e.g. "127.0.0.1:8080"), for a
-// long-running simulator such as `qpay simulator`.
+// long-running simulator such as `qpay simulator`. With an address of
+// every interface (":8080"), URL names 127.0.0.1.
 func Start(addr string, opts ...Option) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -174,7 +168,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		hashID: hashID,
 		ctx:    ctx,
 		cancel: cancel,
-		nonces: make(map[string]nonceState),
+		nonces: newNonceBook(),
 		tokens: make(map[string]payToken),
 		book:   newOrderBook(),
 		notify: &http.Client{
@@ -189,11 +183,16 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		s.AddOrders(DemoOrders()...)
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // a library never prints
 	if l != nil {
 		s.ts.Listener.Close()
 		s.ts.Listener = l
 	}
 	s.ts.Start()
+	// Listening on every interface (":8080"): clients dial loopback.
+	if a, ok := s.ts.Listener.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		s.ts.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
 	return s, nil
 }
 
@@ -350,7 +349,7 @@ func (s *Server) serveNonce(w http.ResponseWriter, r *http.Request, body []byte)
 		writeJSON(w, plainReply{Status: "F", Description: description(sinopac.CodeShopUnknown)})
 		return
 	}
-	n := s.issueNonce()
+	n := s.issueNonce(clientIP(r.RemoteAddr))
 	if f != nil && f.Garble {
 		n = "\x01" + n[1:]
 	}
@@ -358,54 +357,6 @@ func (s *Server) serveNonce(w http.ResponseWriter, r *http.Request, body []byte)
 		panic(http.ErrAbortHandler)
 	}
 	writeJSON(w, struct{ Nonce string }{n})
-}
-
-// issueNonce returns a new nonce and remembers it as usable for
-// NonceLifetime. The form follows the bank's: base64 of
-// "ticks.seq:64 hex digits".
-func (s *Server) issueNonce() string {
-	var rnd [32]byte
-	rand.Read(rnd[:])
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nonceSeq++
-	now := s.now()
-	raw := fmt.Sprintf("%d.%d:%s", now.UnixNano()/100, s.nonceSeq, hex.EncodeToString(rnd[:]))
-	n := base64.StdEncoding.EncodeToString([]byte(raw))
-	s.nonces[n] = nonceState{issued: now}
-	s.stats.NoncesIssued++
-	return n
-}
-
-// replyNonce is the server's own fresh nonce for sealing a reply; it is
-// not accepted on requests.
-func (s *Server) replyNonce() string {
-	var rnd [32]byte
-	rand.Read(rnd[:])
-	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%d.0:%s", s.now().UnixNano()/100, hex.EncodeToString(rnd[:]))))
-}
-
-// useNonce consumes a request's nonce: "" if it was good, else the code.
-// A nonce never issued is E3001, one presented before (reused) E3002, one
-// older than NonceLifetime E3003.
-func (s *Server) useNonce(n string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, ok := s.nonces[n]
-	switch {
-	case !ok:
-		return sinopac.CodeNonceError
-	case st.used:
-		s.stats.NoncesReused++
-		return sinopac.CodeNonceInvalid
-	}
-	st.used = true
-	s.nonces[n] = st
-	if s.now().Sub(st.issued) > NonceLifetime {
-		s.stats.NoncesExpired++
-		return sinopac.CodeNonceExpired
-	}
-	return ""
 }
 
 // serveOrder handles POST /Order: the envelope, the nonce, the Sign, then
@@ -438,7 +389,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	case env.Version != sinopac.Version:
 		reply = s.fail(sinopac.CodeVersion)
 	default:
-		reply = s.handle(&env)
+		reply = s.handle(&env, clientIP(r.RemoteAddr))
 	}
 	out, err := s.seal(service, reply)
 	if err != nil {
@@ -460,11 +411,11 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 
 // handle checks the nonce and Sign of a well-formed envelope and runs the
 // service's handler. It returns the reply object to seal.
-func (s *Server) handle(env *sinopac.APIMessage) any {
+func (s *Server) handle(env *sinopac.APIMessage, ip string) any {
 	if env.Nonce == "" {
 		return s.fail(sinopac.CodeNonceError)
 	}
-	if code := s.useNonce(env.Nonce); code != "" {
+	if code := s.useNonce(env.Nonce, ip); code != "" {
 		return s.fail(code)
 	}
 	plain, err := env.Open(s.hashID)

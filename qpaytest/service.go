@@ -18,6 +18,12 @@ type handlerFunc func(s *Server, req *request) any
 var handlers = map[string]handlerFunc{
 	"OrderQuery":    (*Server).orderQuery,
 	"OrderPayQuery": (*Server).orderPayQuery,
+
+	"OrderCreate":          (*Server).orderCreate,
+	"OrderMaintain":        (*Server).orderMaintain,
+	"OrderUnCapturedQuery": (*Server).orderUnCapturedQuery,
+	"BillQuery":            (*Server).billQuery,
+	"AllotQuery":           (*Server).allotQuery,
 }
 
 // request is one verified call.

@@ -7,7 +7,7 @@ type Stats struct {
 	NoncesIssued  int
 	NoncesReused  int            // requests that presented an already-used nonce (must stay 0 for our SDK)
 	NoncesExpired int            // requests whose nonce was older than NonceLifetime
-	Requests      map[string]int // per APIService, plus "Nonce"
+	Requests      map[string]int // per APIService, plus "Nonce" (requests past the gateway checks; "" for an unreadable envelope)
 	BadSigns      int            // requests whose Message did not decrypt or whose Sign did not verify
 }
 

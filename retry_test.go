@@ -1,0 +1,518 @@
+package sinopac
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func status503() *fakeReply {
+	return &fakeReply{status: http.StatusServiceUnavailable, body: "<html><body>503 Service Unavailable</body></html>"}
+}
+
+func TestRetryNonce503ThenSucceedsWithDefaultPolicy(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	const failures = 3 // DefaultRetryPolicy has 4 attempts
+	b.nonceHook = func(n int) *fakeReply {
+		if n <= failures {
+			return status503()
+		}
+		return nil
+	}
+	c := b.client() // DefaultRetryPolicy
+	r, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
+	require.NoError(t, err)
+	require.Len(t, r.OrderList, 1)
+	assert.Equal(t, TWD(799), r.OrderList[0].Amount)
+	nonces, orders := b.counts()
+	assert.Equal(t, failures+1, nonces, "one nonce request per attempt")
+	assert.Equal(t, 1, orders)
+
+	// The waits grow: each at least half its nominal value (jitter).
+	at := b.arrivals()
+	for i := 1; i < failures; i++ {
+		nominal := DefaultRetryPolicy.MinBackoff << (i - 1)
+		assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), nominal/2, "wait %d", i)
+	}
+}
+
+func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		policy RetryPolicy
+		delay  time.Duration // each failing answer takes this long
+		// bound is what the policy documents: MaxElapsed plus the attempt
+		// in flight, or the sum of the (maximal) waits when attempts run out.
+		bound    time.Duration
+		attempts int // 0: not checked
+	}{
+		"default policy, attempts run out": {
+			policy: DefaultRetryPolicy,
+			bound:  250*time.Millisecond + 500*time.Millisecond + time.Second, attempts: 4,
+		},
+		"MaxElapsed ends it": {
+			policy: RetryPolicy{MaxAttempts: 1000, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxElapsed: 300 * time.Millisecond},
+			bound:  300 * time.Millisecond,
+		},
+		"MaxElapsed with slow failures": {
+			policy: RetryPolicy{MaxAttempts: 1000, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxElapsed: 300 * time.Millisecond},
+			delay:  100 * time.Millisecond,
+			bound:  300*time.Millisecond + 100*time.Millisecond,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			b.nonceHook = func(int) *fakeReply { r := status503(); r.delay = tc.delay; return r }
+			c := b.client(WithRetryPolicy(tc.policy))
+			start := time.Now()
+			_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+			elapsed := time.Since(start)
+			var ge *GatewayError
+			require.ErrorAs(t, err, &ge)
+			assert.Equal(t, http.StatusServiceUnavailable, ge.StatusCode)
+			assert.Equal(t, "Nonce", ge.Service)
+			assert.LessOrEqual(t, elapsed, tc.bound+150*time.Millisecond, "slack covers scheduling on a busy machine")
+			nonces, orders := b.counts()
+			assert.Zero(t, orders)
+			if tc.attempts > 0 {
+				assert.Equal(t, tc.attempts, nonces)
+			} else {
+				assert.Greater(t, nonces, 2, "it did retry")
+			}
+		})
+	}
+}
+
+func TestRetryCancelMidBackoffReturnsPromptly(t *testing.T) {
+	t.Parallel()
+	for _, where := range []string{"backoff", "request", "retry-after"} {
+		t.Run(where, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			first := make(chan struct{}, 1)
+			b.nonceHook = func(int) *fakeReply {
+				select {
+				case first <- struct{}{}:
+				default:
+				}
+				switch where {
+				case "request":
+					return &fakeReply{delay: 10 * time.Second, status: 503}
+				case "retry-after":
+					return &fakeReply{status: 429, header: map[string]string{"Retry-After": "30"}}
+				}
+				return status503()
+			}
+			c := b.client(WithRetryPolicy(RetryPolicy{MaxAttempts: 5, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second, MaxElapsed: time.Minute}))
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			cancelled := make(chan time.Time, 1)
+			go func() {
+				<-first
+				time.Sleep(50 * time.Millisecond) // now in the wait (or the request)
+				cancelled <- time.Now()
+				cancel()
+			}()
+			_, err := c.QueryOrders(ctx, QueryConditions{OrderNo: "A1"})
+			after := time.Since(<-cancelled)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.Canceled)
+			var ne *NetworkError
+			assert.ErrorAs(t, err, &ne)
+			assert.LessOrEqual(t, after, 100*time.Millisecond)
+			nonces, _ := b.counts()
+			assert.Equal(t, 1, nonces)
+		})
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
+	t.Run("waits at least Retry-After", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
+			if n == 1 {
+				return &fakeReply{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "1"}, body: `{"statusCode":429,"message":"Rate limit is exceeded."}`}
+			}
+			return nil
+		}
+		c := b.client(WithRetryPolicy(fastRetry))
+		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+		require.NoError(t, err)
+		at := b.arrivals() // nonce, order(429), nonce, order
+		require.Len(t, at, 4)
+		assert.GreaterOrEqual(t, at[2].Sub(at[1]), time.Second, "Retry-After: 1 outweighs a 5 ms backoff")
+	})
+	t.Run("longer than MaxElapsed ends the call", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		b.orderHook = func(int, string, []byte) *fakeReply {
+			return &fakeReply{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": "3600"}}
+		}
+		c := b.client(WithRetryPolicy(fastRetry))
+		start := time.Now()
+		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+		var ge *GatewayError
+		require.ErrorAs(t, err, &ge)
+		assert.Equal(t, time.Hour, ge.RetryAfter, "the caller learns when to come back")
+		assert.Less(t, time.Since(start), time.Second)
+		_, orders := b.counts()
+		assert.Equal(t, 1, orders)
+	})
+	t.Run("HTTP date", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		b.nonceHook = func(n int) *fakeReply {
+			if n == 1 {
+				// Two seconds ahead at one-second resolution: at least one second's wait.
+				when := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+				return &fakeReply{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": when}}
+			}
+			return nil
+		}
+		c := b.client(WithRetryPolicy(fastRetry))
+		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+		require.NoError(t, err)
+		at := b.arrivals()
+		assert.GreaterOrEqual(t, at[1].Sub(at[0]), 900*time.Millisecond)
+	})
+}
+
+func sealedF(code string) *fakeReply {
+	return &fakeReply{seal: map[string]any{"ShopNo": "NA0001_001", "Status": "F", "Description": code + " – 失敗"}}
+}
+
+func TestRetryNotOnPermanentFailures(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reply *fakeReply
+		check func(t *testing.T, err error)
+	}{
+		"400":      {&fakeReply{status: 400, body: "Bad Request"}, isGateway(400)},
+		"401":      {&fakeReply{status: 401, body: `{"statusCode":401}`}, isGateway(401)},
+		"403":      {&fakeReply{status: 403, body: "<html>Forbidden</html>"}, isGateway(403)},
+		"404":      {&fakeReply{status: 404}, isGateway(404)},
+		"499":      {&fakeReply{status: 499, body: `{"code":"9998"}`}, isGateway(499)},
+		"500":      {&fakeReply{status: 500}, isGateway(500)},
+		"HTML 200": {&fakeReply{body: "<html><body>maintenance</body></html>"}, isGateway(200)},
+		"forged Sign": {&fakeReply{seal: map[string]any{"Status": "S"}, badKey: true}, func(t *testing.T, err error) {
+			// Other keys: the padding or the Sign fails, never a result.
+			assert.True(t, errors.Is(err, ErrSignatureMismatch) || errors.Is(err, ErrMalformedMessage), "%v", err)
+		}},
+		"E0000":       {sealedF(CodeBadSign), hasCode(CodeBadSign)},
+		"E2101":       {sealedF(CodeNoCondition), hasCode(CodeNoCondition)},
+		"E2199":       {sealedF(CodeQueryFailed), hasCode(CodeQueryFailed)},
+		"E9999":       {sealedF(CodeSystem), hasCode(CodeSystem)},
+		"plain E2101": {&fakeReply{body: `{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`}, hasCode(CodeNoCondition)},
+		"garbled":     {&fakeReply{body: `{"Version":"1.0.0","ShopNo":"NA0001_001","APIService":"OrderQuery","Sign":"AB","Nonce":"x","Message":"ZZ"}`}, func(t *testing.T, err error) { assert.ErrorIs(t, err, ErrMalformedMessage) }},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			b.orderHook = func(int, string, []byte) *fakeReply { return tc.reply }
+			c := b.client(WithRetryPolicy(fastRetry))
+			_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+			require.Error(t, err)
+			tc.check(t, err)
+			assert.False(t, Retryable(err))
+			nonces, orders := b.counts()
+			assert.Equal(t, 1, nonces)
+			assert.Equal(t, 1, orders, "not retried")
+		})
+	}
+	t.Run("validation", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		c := b.client(WithRetryPolicy(fastRetry))
+		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "bad%"})
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.False(t, Retryable(err))
+		nonces, orders := b.counts()
+		assert.Zero(t, nonces+orders, "nothing sent")
+	})
+	t.Run("401 on Nonce", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		c := b.client(WithRetryPolicy(fastRetry), WithKeyID("another-key"))
+		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+		isGateway(401)(t, err)
+		assert.Len(t, b.arrivals(), 0, "refused before counting: nothing retried either")
+	})
+}
+
+func isGateway(status int) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
+		t.Helper()
+		var ge *GatewayError
+		require.ErrorAs(t, err, &ge)
+		assert.Equal(t, status, ge.StatusCode)
+	}
+}
+
+func hasCode(code string) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
+		t.Helper()
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, code, ae.Code)
+	}
+}
+
+func TestRetryOnTransientFailures(t *testing.T) {
+	t.Parallel()
+	cases := map[string]*fakeReply{
+		"E9900 busy":        sealedF(CodeBusy),
+		"M0001 maintenance": sealedF(CodeMaintenance),
+		"E3001":             sealedF(CodeNonceError),
+		"E3002":             sealedF(CodeNonceInvalid),
+		"E3003":             sealedF(CodeNonceExpired),
+		"plain E9900":       {body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`},
+		"429":               {status: 429},
+		"502":               {status: 502, body: "<html>Bad Gateway</html>"},
+		"503":               {status: 503},
+		"504":               {status: 504},
+		"dropped":           {drop: true},
+	}
+	for name, first := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
+				if n == 1 {
+					return first
+				}
+				return nil
+			}
+			c := b.client(WithRetryPolicy(fastRetry))
+			r, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
+			require.NoError(t, err)
+			require.Len(t, r.OrderList, 1)
+			nonces, orders := b.counts()
+			assert.Equal(t, 2, orders)
+			assert.Equal(t, 2, nonces, "a fresh nonce per attempt")
+			b.mu.Lock()
+			assert.Zero(t, b.reused)
+			b.mu.Unlock()
+		})
+	}
+}
+
+// OrderCreate and OrderMaintain change state at the bank: resent only when
+// the bank provably did not process the request.
+func TestRetryCreateNotResentWhenMaybeSent(t *testing.T) {
+	t.Parallel()
+	payload := map[string]any{"ShopNo": "NA0001_001", "OrderNo": "C20261126001", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A",
+		"ATMParam": map[string]any{"ExpireDate": "20261130"}}
+	notResent := map[string]*fakeReply{
+		"503 after receipt": {status: 503},
+		"502":               {status: 502},
+		"dropped":           {drop: true},
+		"E9900":             sealedF(CodeBusy),
+		"M0001":             sealedF(CodeMaintenance),
+	}
+	for _, service := range []string{"OrderCreate", "OrderMaintain"} {
+		for name, first := range notResent {
+			t.Run(service+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				b := newFakeBank(t)
+				b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
+					if n == 1 {
+						return first
+					}
+					return nil
+				}
+				c := b.client(WithRetryPolicy(fastRetry))
+				_, err := c.Call(t.Context(), service, payload)
+				require.Error(t, err)
+				_, orders := b.counts()
+				assert.Equal(t, 1, orders, "sent once, never blindly again")
+				var ne *NetworkError
+				if errors.As(err, &ne) {
+					assert.True(t, ne.MaybeSent)
+				}
+			})
+		}
+		t.Run(service+"/timeout", func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			b.orderHook = func(n int, _ string, _ []byte) *fakeReply { return &fakeReply{delay: 5 * time.Second} }
+			c := b.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+			_, err := c.Call(t.Context(), service, payload)
+			var ne *NetworkError
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.MaybeSent, "the bank may have stored it")
+			_, orders := b.counts()
+			assert.Equal(t, 1, orders)
+		})
+	}
+}
+
+func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
+	t.Parallel()
+	payload := map[string]any{"ShopNo": "NA0001_001", "OrderNo": "C20261126002", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A"}
+	cases := map[string]struct {
+		nonce, order *fakeReply
+		wantOrders   int
+	}{
+		"nonce 503":      {nonce: &fakeReply{status: 503}, wantOrders: 1},
+		"nonce dropped":  {nonce: &fakeReply{drop: true}, wantOrders: 1},
+		"order 429":      {order: &fakeReply{status: 429}, wantOrders: 2},
+		"order E3002":    {order: sealedF(CodeNonceInvalid), wantOrders: 2},
+		"order E3003":    {order: sealedF(CodeNonceExpired), wantOrders: 2},
+		"nonce E9900 F":  {nonce: &fakeReply{body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`}, wantOrders: 1},
+		"nonce HTML 502": {nonce: &fakeReply{status: 502, body: "<html>bad gateway</html>"}, wantOrders: 1},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			b.nonceHook = func(n int) *fakeReply {
+				if n == 1 {
+					return tc.nonce
+				}
+				return nil
+			}
+			b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
+				if n == 1 {
+					return tc.order
+				}
+				return nil
+			}
+			c := b.client(WithRetryPolicy(fastRetry))
+			plain, err := c.Call(t.Context(), "OrderCreate", payload)
+			require.NoError(t, err)
+			assert.Contains(t, string(plain), `"OrderNo":"C20261126002"`)
+			_, orders := b.counts()
+			assert.Equal(t, tc.wantOrders, orders)
+		})
+	}
+	t.Run("nonce failure forever says nothing was sent", func(t *testing.T) {
+		t.Parallel()
+		b := newFakeBank(t)
+		b.nonceHook = func(int) *fakeReply { return &fakeReply{drop: true} }
+		c := b.client(WithRetryPolicy(fastRetry))
+		_, err := c.Call(t.Context(), "OrderCreate", payload)
+		var ne *NetworkError
+		require.ErrorAs(t, err, &ne)
+		assert.Equal(t, "Nonce", ne.Service)
+		assert.False(t, ne.MaybeSent, "the Order request never left: safe to retry")
+		_, orders := b.counts()
+		assert.Zero(t, orders)
+	})
+}
+
+func TestRetryPolicyBackoff(t *testing.T) {
+	t.Parallel()
+	busy := &APIError{Code: CodeBusy}
+	start := time.Now()
+	t.Run("doubles up to the cap, jittered to half", func(t *testing.T) {
+		p := RetryPolicy{MaxAttempts: 10, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxElapsed: time.Hour}
+		for attempt, nominal := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 9: time.Second} {
+			for range 50 {
+				wait, ok := p.next(attempt, start, busy, true)
+				require.True(t, ok)
+				assert.GreaterOrEqual(t, wait, nominal/2)
+				assert.LessOrEqual(t, wait, nominal)
+			}
+		}
+		_, ok := p.next(10, start, busy, true)
+		assert.False(t, ok, "MaxAttempts counts the first attempt")
+	})
+	t.Run("zero MinBackoff retries at once", func(t *testing.T) {
+		p := RetryPolicy{MaxAttempts: 3, MinBackoff: 0, MaxBackoff: time.Hour}
+		wait, ok := p.next(1, start, busy, true)
+		require.True(t, ok)
+		assert.Less(t, wait, time.Millisecond, "0 doubled stays 0, not MaxBackoff")
+	})
+	t.Run("huge attempt numbers do not overflow", func(t *testing.T) {
+		p := RetryPolicy{MaxAttempts: 1 << 30, MinBackoff: time.Second, MaxBackoff: time.Minute}
+		for _, attempt := range []int{30, 63, 64, 65, 200, 1 << 20} {
+			wait, ok := p.next(attempt, start, busy, true)
+			require.True(t, ok)
+			assert.GreaterOrEqual(t, wait, 30*time.Second)
+			assert.LessOrEqual(t, wait, time.Minute)
+		}
+	})
+	t.Run("not resendable, not retryable", func(t *testing.T) {
+		p := fastRetry
+		_, ok := p.next(1, start, busy, false)
+		assert.False(t, ok)
+		_, ok = p.next(1, start, &APIError{Code: CodeNoCondition}, true)
+		assert.False(t, ok)
+		_, ok = p.next(1, start, &NetworkError{Err: context.Canceled}, true)
+		assert.False(t, ok)
+	})
+	t.Run("invalid policies", func(t *testing.T) {
+		for _, p := range []RetryPolicy{{}, {MaxAttempts: 2, MinBackoff: -1}, {MaxAttempts: 2, MinBackoff: 2, MaxBackoff: 1}, {MaxAttempts: 2, MaxElapsed: -1}} {
+			_, err := NewClient("NA0001_001", fakeKeys, WithRetryPolicy(p))
+			var ve *ValidationError
+			assert.ErrorAs(t, err, &ve, "%+v", p)
+		}
+	})
+}
+
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&APIError{Code: CodeBusy}, true},
+		{&APIError{Code: CodeMaintenance}, true},
+		{&APIError{Code: CodeNonceError}, true},
+		{&APIError{Code: CodeNonceInvalid}, true},
+		{&APIError{Code: CodeNonceExpired}, true},
+		{&APIError{Code: CodeBadSign}, false},
+		{&APIError{Code: CodeDuplicateOrder}, false},
+		{&GatewayError{StatusCode: 429}, true},
+		{&GatewayError{StatusCode: 502}, true},
+		{&GatewayError{StatusCode: 503}, true},
+		{&GatewayError{StatusCode: 504}, true},
+		{&GatewayError{StatusCode: 500}, false},
+		{&GatewayError{StatusCode: 401}, false},
+		{&GatewayError{StatusCode: 200}, false},
+		{&NetworkError{Err: errors.New("connection reset")}, true},
+		{&NetworkError{Err: context.DeadlineExceeded}, true},
+		{&NetworkError{Err: context.Canceled}, false},
+		{&MessageError{Reason: "x"}, false},
+		{&ValidationError{Field: "OrderNo"}, false},
+		{ErrSignatureMismatch, false},
+		{errors.New("other"), false},
+	} {
+		assert.Equal(t, tc.want, Retryable(tc.err), "%#v", tc.err)
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]time.Duration{
+		"":                              0,
+		"0":                             0,
+		"7":                             7 * time.Second,
+		"5abc":                          0, // not delay-seconds, not a date
+		"-3":                            0,
+		"99999999999999999999":          maxRetryAfter, // clamped, never wrapped around
+		"99999999999":                   maxRetryAfter,
+		"Wed, 21 Oct 2015 07:28:00 GMT": 0, // in the past
+	} {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Retry-After", v)
+		}
+		assert.Equal(t, want, retryAfter(h), "%q", v)
+	}
+	h := http.Header{"Retry-After": {time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat)}}
+	assert.Equal(t, maxRetryAfter, retryAfter(h))
+}

@@ -1,0 +1,350 @@
+package sinopac
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// captureHandler keeps every record, at every level, rendered both as text
+// and as JSON, so the sweep sees whatever a user's handler would.
+type captureHandler struct {
+	mu    *sync.Mutex
+	buf   *bytes.Buffer
+	text  slog.Handler
+	jsonh slog.Handler
+}
+
+func newCapture() *captureHandler {
+	buf := &bytes.Buffer{}
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug, AddSource: true}
+	return &captureHandler{mu: &sync.Mutex{}, buf: buf, text: slog.NewTextHandler(buf, opts), jsonh: slog.NewJSONHandler(buf, opts)}
+}
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *captureHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// Also every attribute value with %v and %+v, as a careless handler might.
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(h.buf, "%v %+v\n", a.Value.Any(), a.Value.Any())
+		return true
+	})
+	if err := h.text.Handle(ctx, r); err != nil {
+		return err
+	}
+	return h.jsonh.Handle(ctx, r)
+}
+func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &captureHandler{mu: h.mu, buf: h.buf, text: h.text.WithAttrs(as), jsonh: h.jsonh.WithAttrs(as)}
+}
+func (h *captureHandler) WithGroup(name string) slog.Handler {
+	return &captureHandler{mu: h.mu, buf: h.buf, text: h.text.WithGroup(name), jsonh: h.jsonh.WithGroup(name)}
+}
+func (h *captureHandler) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.buf.String()
+}
+
+// secretsOf lists what must never be printed: the four hash keys, the
+// HashID, the X-KeyID, decrypted account and card numbers, and the IVs of
+// every nonce the bank issued.
+func secretsOf(b *fakeBank) []string {
+	s := []string{b.keys.A1, b.keys.A2, b.keys.B1, b.keys.B2, b.hashID, b.keyID,
+		secretAcctNo, secretAtmPayNo, secretCardNo, secretCardNo[:6] + "******" + secretCardNo[12:]}
+	b.mu.Lock()
+	for n := range b.issued {
+		s = append(s, IV(n))
+	}
+	b.mu.Unlock()
+	return s
+}
+
+// assertNoSecret fails when any secret, in any letter case, or any
+// 8-character piece of one (a secret cut at an excerpt boundary) appears.
+func assertNoSecret(t *testing.T, where, out string, secrets []string) {
+	t.Helper()
+	low := strings.ToLower(out)
+	for _, s := range secrets {
+		s = strings.ToLower(s)
+		const piece = 8
+		if len(s) <= piece {
+			if strings.Contains(low, s) {
+				t.Errorf("%s reveals a secret: %q", where, out)
+			}
+			continue
+		}
+		for i := 0; i+piece <= len(s); i++ {
+			if strings.Contains(low, s[i:i+piece]) {
+				t.Errorf("%s reveals part of a secret (%q): %q", where, s[i:i+piece], out)
+				break
+			}
+		}
+	}
+}
+
+func errorForms(err error) map[string]string {
+	return map[string]string{
+		"Error()": err.Error(), "%v": fmt.Sprintf("%v", err), "%+v": fmt.Sprintf("%+v", err),
+		"%#v": fmt.Sprintf("%#v", err), "%s": fmt.Sprintf("%s", err), "%q": fmt.Sprintf("%q", err),
+	}
+}
+
+// card holds a card number and an account number in a Status F reply's
+// own fields, as a careless bank error page might.
+func echoHeaders(status int, prefix string) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var sb strings.Builder
+		sb.WriteString(prefix)
+		for k, v := range r.Header {
+			fmt.Fprintf(&sb, "%s: %s\n", k, strings.Join(v, ","))
+		}
+		w.WriteHeader(status)
+		_, _ = sb.WriteString("")
+		_, _ = w.Write([]byte(sb.String()))
+	}
+}
+
+func TestSecretSweep(t *testing.T) {
+	t.Parallel()
+	order := seedOrder()
+	order["CardParam"] = map[string]any{"LeftCCNo": secretCardNo[:6], "RightCCNo": secretCardNo[12:], "CCToken": secretCardNo}
+	listWith := func(status, desc string) map[string]any {
+		return map[string]any{"ShopNo": "NA0001_001", "Date": "202611260905", "Status": status, "Description": desc, "OrderList": []any{order}}
+	}
+	// An order whose fields do not decode: the decode error must not
+	// quote the neighbouring account numbers.
+	badOrder := seedOrder()
+	badOrder["Amount"] = "79900" + secretAcctNo + "x"
+	badOrder["ATMParam"] = map[string]any{"AtmPayNo": 99922530175613, "AcctNo": secretAcctNo}
+	badList := map[string]any{"ShopNo": "NA0001_001", "Status": "S", "Description": "S0000 – 處理成功", "OrderList": []any{badOrder}}
+	typeMismatch := map[string]any{"ShopNo": "NA0001_001", "Status": "S", "Description": "S0000 – 處理成功",
+		"OrderList": []any{map[string]any{"OrderNo": "A1", "ATMParam": secretAcctNo, "TSDate": secretAcctNo}}}
+
+	cases := map[string]struct {
+		nonce *fakeReply
+		order *fakeReply
+		// handler replaces the fake bank entirely for the Order endpoint.
+		handler func(w http.ResponseWriter, r *http.Request)
+		q       QueryConditions
+		ctx     func() (context.Context, context.CancelFunc)
+		call    string // "" QueryOrders, else Client.Call of this service
+		wantErr bool
+	}{
+		"success":               {wantErr: false},
+		"validation OrderNo":    {q: QueryConditions{OrderNo: secretAcctNo + "%"}, wantErr: true},
+		"validation long":       {q: QueryConditions{OrderNo: strings.Repeat(secretCardNo, 4)}, wantErr: true},
+		"validation PayType":    {q: QueryConditions{PayType: "X"}, wantErr: true},
+		"validation PayFlag":    {q: QueryConditions{PayFlag: "paid"}, wantErr: true},
+		"validation range":      {q: QueryConditions{OrderDateTimeS: time.Now()}, wantErr: true},
+		"validation nothing":    {q: QueryConditions{}, wantErr: true},
+		"401 echoing headers":   {handler: echoHeaders(401, "Access denied\n"), wantErr: true},
+		"403 echoing headers":   {handler: echoHeaders(403, "<html><body><h1>403</h1><pre>"), wantErr: true},
+		"429 echoing headers":   {handler: echoHeaders(429, `{"statusCode":429,"headers":"`), wantErr: true},
+		"500 echoing headers":   {handler: echoHeaders(500, ""), wantErr: true},
+		"502 echoing headers":   {handler: echoHeaders(502, "<html>Bad Gateway</html>"), wantErr: true},
+		"503 echoing headers":   {handler: echoHeaders(503, ""), wantErr: true},
+		"200 HTML echo":         {handler: echoHeaders(200, "<!DOCTYPE html><html>"), wantErr: true},
+		"key at excerpt edge":   {handler: echoHeaders(503, strings.Repeat("x", 240)), wantErr: true},
+		"key at excerpt edge 2": {handler: echoHeaders(503, strings.Repeat("x", 250)), wantErr: true},
+		"key after spaces": {handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(503)
+			// Runs of blanks are squeezed in the excerpt: the key must not slip in.
+			fmt.Fprintf(w, "%s%s", strings.Repeat(" \t", 200), r.Header.Get("X-KeyID"))
+		}, wantErr: true},
+		"key across the excerpt's end": {handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(503)
+			fmt.Fprintf(w, "%sX-KeyID: %s", strings.Repeat("x", excerptLen-27), r.Header.Get("X-KeyID"))
+		}, wantErr: true},
+		"HTML 500": {order: &fakeReply{status: 500, body: "<html><body>Server Error</body></html>"}, wantErr: true},
+		"forged Sign": {handler: func(w http.ResponseWriter, r *http.Request) {
+			hashID, _ := fakeKeys.HashID()
+			env, _ := Seal("OrderQuery", "NA0001_001", listWith("S", "S0000 – 處理成功"), "NONCE-FORGED-1", hashID)
+			env.Sign = strings.Repeat("AB", 32)
+			writeJSON(w, env)
+		}, wantErr: true},
+		"wrong keys":      {order: &fakeReply{seal: listWith("S", "S0000 – 處理成功"), badKey: true}, wantErr: true},
+		"truncated":       {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), 33), wantErr: true},
+		"odd length":      {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), 1), wantErr: true},
+		"not hex":         {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), -1), wantErr: true},
+		"F code":          {order: &fakeReply{seal: listWith("F", "E2199 – 查詢失敗")}, wantErr: true},
+		"F busy":          {order: &fakeReply{seal: listWith("F", "E9900 – 系統忙碌中")}, wantErr: true},
+		"plain F":         {order: &fakeReply{body: `{"Status":"F","Description":"E0001 – 請求格式錯誤"}`}, wantErr: true},
+		"bad field value": {order: &fakeReply{seal: badList}, wantErr: true},
+		"type mismatch":   {order: &fakeReply{seal: typeMismatch}, wantErr: true},
+		"dropped":         {order: &fakeReply{drop: true}, wantErr: true},
+		"nonce dropped":   {nonce: &fakeReply{drop: true}, wantErr: true},
+		"nonce F":         {nonce: &fakeReply{body: `{"Status":"F","Description":"E0101 – 商店不存在"}`}, wantErr: true},
+		"nonce garbage":   {nonce: &fakeReply{body: `{"Nonce":"bad nonce \u0001"}`}, wantErr: true},
+		"cancelled": {order: &fakeReply{delay: time.Minute}, ctx: func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx, cancel
+		}, wantErr: true},
+		"deadline": {order: &fakeReply{delay: time.Minute}, ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}, wantErr: true},
+		"create dropped": {order: &fakeReply{drop: true}, call: "OrderCreate", wantErr: true},
+		"raw call F":     {order: &fakeReply{seal: listWith("F", "E2601 – 資料不存在")}, call: "OrderPayQuery", wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newFakeBank(t)
+			if tc.nonce != nil {
+				b.nonceHook = func(int) *fakeReply { return tc.nonce }
+			}
+			if tc.order != nil {
+				b.orderHook = func(int, string, []byte) *fakeReply { return tc.order }
+			}
+			base := b.srv.URL + fakeBase
+			if tc.handler != nil {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.HasSuffix(r.URL.Path, "/Nonce") {
+						writeJSON(w, map[string]string{"Nonce": "NONCE-SWEEP-1"})
+						return
+					}
+					tc.handler(w, r)
+				}))
+				t.Cleanup(srv.Close)
+				base = srv.URL + fakeBase
+			}
+			logs := newCapture()
+			c := b.client(WithBaseURL(base), WithLogger(slog.New(logs)), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+			ctx, cancel := context.WithCancel(t.Context())
+			if tc.ctx != nil {
+				ctx, cancel = tc.ctx()
+			}
+			defer cancel()
+			q := tc.q
+			if q == (QueryConditions{}) && !strings.HasPrefix(name, "validation") {
+				q = QueryConditions{OrderNo: "A202110507397"}
+			}
+			var err error
+			if tc.call != "" {
+				_, err = c.Call(ctx, tc.call, map[string]any{"ShopNo": "NA0001_001", "OrderNo": "A202110507397", "PayToken": secretCardNo})
+			} else {
+				var r *ResponseOrderQuery
+				r, err = c.QueryOrders(ctx, q)
+				if err == nil {
+					// The data itself is there (the test is not vacuous) …
+					require.NotNil(t, r.OrderList[0].ATMParam)
+					assert.Equal(t, secretAcctNo, r.OrderList[0].ATMParam.AcctNo)
+				}
+			}
+			if tc.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+			secrets := secretsOf(b)
+			if err != nil {
+				for form, out := range errorForms(err) {
+					assertNoSecret(t, "error "+form, out, secrets)
+				}
+				t.Logf("%T: %v", err, err)
+			}
+			out := logs.String()
+			if !strings.HasPrefix(name, "validation") {
+				assert.Contains(t, out, "qpay call", "the logger was used")
+			}
+			// … but never in the logs.
+			assertNoSecret(t, "log", out, secrets)
+		})
+	}
+}
+
+// truncatedReply seals v and then cuts cut characters off the Message
+// (cut -1: replaces hex with non-hex).
+func truncatedReply(v any, cut int) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hashID, _ := fakeKeys.HashID()
+		env, _ := Seal("OrderQuery", "NA0001_001", v, "NONCE-SWEEP-2", hashID)
+		if cut < 0 {
+			env.Message = "ZZ" + env.Message[2:]
+		} else {
+			env.Message = env.Message[:len(env.Message)-cut]
+		}
+		writeJSON(w, env)
+	}
+}
+
+// Errors from the exported building blocks, with wrong keys and hostile
+// input, carry no secret either.
+func TestSecretSweepBuildingBlocks(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	secrets := secretsOf(b)
+	plain, err := json.Marshal(map[string]any{"Status": "S", "AcctNo": secretAcctNo, "CCNo": secretCardNo})
+	require.NoError(t, err)
+	env, err := Seal("OrderQuery", b.shopNo, plain, "N-1", b.hashID)
+	require.NoError(t, err)
+	secrets = append(secrets, IV("N-1"))
+
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	wrong, _ := HashKeys{A1: "0000000000000000", A2: "1111111111111111", B1: "2222222222222222", B2: "3333333333333333"}.HashID()
+	_, err = env.Open(wrong)
+	add(err)
+	forged := *env
+	forged.Sign = strings.Repeat("0", 64)
+	_, err = forged.Open(b.hashID)
+	add(err)
+	cut := *env
+	cut.Message = cut.Message[:len(cut.Message)-32]
+	_, err = cut.Open(b.hashID)
+	add(err)
+	_, err = DecryptMessage(env.Message, b.hashID[:31], "N-1")
+	add(err)
+	_, err = DecryptMessage(env.Message, wrong, "N-1")
+	add(err)
+	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`",`), "N-1", b.hashID)
+	add(err)
+	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`\x"}`), "N-1", b.hashID)
+	add(err)
+	for _, k := range []HashKeys{
+		{A1: b.keys.A1 + "0", A2: b.keys.A2, B1: b.keys.B1, B2: b.keys.B2},
+		{A1: b.keys.A1, A2: b.keys.A2[:15] + "G", B1: b.keys.B1, B2: b.keys.B2},
+		{A1: b.keys.A1, A2: b.keys.A2, B1: "", B2: b.keys.B2},
+	} {
+		_, err := NewClient(b.shopNo, k)
+		add(err)
+		_, err = k.HashID()
+		add(err)
+	}
+	_, err = NewClient(b.shopNo, b.keys, WithKeyID(b.keyID+"\n"+b.keyID))
+	add(err)
+	_, err = NewClient(secretAcctNo+secretCardNo, b.keys)
+	add(err)
+	require.Len(t, errs, 15)
+	for _, err := range errs {
+		for form, out := range errorForms(err) {
+			assertNoSecret(t, "error "+form, out, secrets)
+		}
+	}
+	// The client itself prints nothing secret either.
+	c := b.client()
+	var logbuf bytes.Buffer
+	slog.New(slog.NewTextHandler(&logbuf, nil)).Info("client", "c", c)
+	for _, out := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
+		fmt.Sprintf("%+v", []*Client{c}), logbuf.String()} {
+		assertNoSecret(t, "client", out, secrets)
+		assert.Contains(t, out, b.shopNo)
+	}
+}
