@@ -9,7 +9,9 @@ import (
 
 func TestParseWhen(t *testing.T) {
 	t.Parallel()
-	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, sinopac.Taipei) }
+	at := func(y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, sinopac.Taipei)
+	}
 	cases := []struct {
 		in   string
 		end  bool
