@@ -166,6 +166,9 @@ type walker struct {
 // for the noise of an estimated density.
 const splitTarget = 250
 
+// presplitAbove is the estimated count above which presplit acts.
+const presplitAbove = MaxOrdersPerQuery * 5 / 4
+
 // maxParts bounds one split: a page whose 300 orders sit in one minute says
 // little about the rest of a long window.
 const maxParts = 64
@@ -317,8 +320,11 @@ func (w *walker) presplit(win window) []window {
 	if win.pt != "" || win.pf != "" || win.minutes() < 2 {
 		return nil
 	}
+	// Only when the page would be full beyond the noise of the estimate:
+	// a window estimated just over 300 fits one page about half the time,
+	// and splitting it then costs the call a query would have saved.
 	est := w.density() * float64(win.minutes())
-	if est <= MaxOrdersPerQuery || est <= 2*win.est {
+	if est <= presplitAbove || est <= 2*win.est {
 		return nil
 	}
 	k := int64(math.Ceil(est / splitTarget))
