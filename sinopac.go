@@ -38,8 +38,7 @@ const DefaultTimeout = 30 * time.Second
 // several Clients (shops) may live in one process. Build it with NewClient.
 type Client struct {
 	shopNo   string
-	hashID   string // secret: AES key and sign salt
-	keyID    string // secret: X-KeyID header
+	cred     *credentials
 	base     string
 	hc       *http.Client
 	log      *slog.Logger
@@ -48,6 +47,19 @@ type Client struct {
 	limiter  *rate.Limiter
 	nonces   *noncePool
 }
+
+// credentials are the client's secrets, behind a pointer so that printing a
+// Client (even with %#v) shows an address, and with redacting methods for
+// tools that follow pointers.
+type credentials struct {
+	hashID string // AES key and sign salt
+	keyID  string // X-KeyID header
+}
+
+func (*credentials) String() string             { return redacted }
+func (*credentials) GoString() string           { return redacted }
+func (*credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (*credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
 
 // Option configures a Client in NewClient. An Option fails for bad input.
 type Option func(*Client) error
@@ -65,7 +77,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		shopNo:   shopNo,
-		hashID:   hashID,
+		cred:     &credentials{hashID: hashID},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
 		retry:    DefaultRetryPolicy,
@@ -130,7 +142,7 @@ func WithKeyID(id string) Option {
 		if id == "" || strings.ContainsAny(id, "\r\n") {
 			return &ValidationError{Field: "X-KeyID", Reason: "must be a non-empty single-line value"}
 		}
-		c.keyID = id
+		c.cred.keyID = id
 		return nil
 	}
 }
@@ -239,6 +251,9 @@ func scrubJSONError(err error) string {
 
 // call runs the pipeline with the retry policy.
 func (c *Client) call(ctx context.Context, service string, payload any) ([]byte, []field, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &NetworkError{Service: service, Err: err}
+	}
 	plainReq, err := marshalPayload(payload)
 	if err != nil {
 		return nil, nil, err
@@ -296,7 +311,7 @@ func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (
 		go func() { defer close(done); c.nonces.fill(ctx) }()
 		defer func() { <-done }()
 	}
-	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.hashID)
+	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -332,10 +347,10 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte) (s
 	if err != nil {
 		return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if c.keyID != "" {
-		req.Header.Set("X-KeyID", c.keyID)
+	if c.cred.keyID != "" {
+		req.Header.Set("X-KeyID", c.cred.keyID)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -384,7 +399,7 @@ func (c *Client) openReply(service string, status int, hdr http.Header, body []b
 	if r.APIService != "" && r.APIService != service {
 		return nil, nil, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
-	plain, fields, err := r.APIMessage.open(c.hashID)
+	plain, fields, err := r.APIMessage.open(c.cred.hashID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -416,7 +431,7 @@ func (c *Client) gatewayError(service string, status int, hdr http.Header, body 
 // window long enough to hold any secret that starts inside the excerpt, so
 // a secret cut in half at the end cannot leave a piece behind.
 func (c *Client) excerpt(body []byte) string {
-	secrets := [...]string{c.hashID, c.keyID}
+	secrets := [...]string{c.cred.hashID, c.cred.keyID}
 	window := excerptLen
 	for _, s := range secrets {
 		window += len(s)

@@ -1,0 +1,127 @@
+package sinopac
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// APType values: what a TSResultContent reports (protocol §6).
+const (
+	APTypePayOut      = "PayOut"      // a payment (virtual account paid, card authorised or charged)
+	APTypeCaptureOut  = "CaptureOut"  // a card capture (請款)
+	APTypeRegularOut  = "RegularOut"  // one deduction of a recurring card order
+	APTypeRegularEnd  = "RegularEnd"  // a recurring card order ended
+	APTypeVARefundOut = "VARefundOut" // a virtual-account refund
+	APTypeCardBindOut = "CardBindOut" // a card bound (tokenised)
+)
+
+// MaxPayTokenBytes is the length of a PayToken (X(100)).
+const MaxPayTokenBytes = 100
+
+// ResponseOrderPayQuery is a verified OrderPayQuery reply: what the bank
+// says a PayToken (from a notification) stands for.
+//
+// Status and Description are only the query's own result (an error makes
+// QueryPayment fail, so they read S here). The transaction's result is in
+// TSResultContent: its APType says what happened and its Status whether it
+// succeeded. Use Paid, Succeeded and Failed rather than the outer Status.
+type ResponseOrderPayQuery struct {
+	ShopNo          string    `json:"ShopNo"`
+	PayToken        string    `json:"PayToken"`
+	Date            Timestamp `json:"Date"`
+	Status          string    `json:"Status"`
+	Description     string    `json:"Description"`
+	TSResultContent TSResult  `json:"TSResultContent"`
+}
+
+// TSResult is the transaction a PayToken announces (protocol §6).
+// Its Amount arrives as a JSON string; Amount decodes both forms.
+type TSResult struct {
+	APType           string    `json:"APType"` // APTypePayOut, APTypeCaptureOut, …
+	TSNo             string    `json:"TSNo"`
+	OrderNo          string    `json:"OrderNo"`
+	ShopNo           string    `json:"ShopNo"`
+	PayType          PayType   `json:"PayType"`
+	Amount           Amount    `json:"Amount"`
+	Status           string    `json:"Status"` // the transaction's own S or F
+	Description      string    `json:"Description"`
+	Param1           string    `json:"Param1"`
+	Param2           string    `json:"Param2"`
+	Param3           string    `json:"Param3"`
+	LeftCCNo         string    `json:"LeftCCNo"`  // first digits of the card
+	RightCCNo        string    `json:"RightCCNo"` // last digits of the card
+	CCExpDate        string    `json:"CCExpDate"`
+	CCToken          string    `json:"CCToken"`
+	PayDate          Timestamp `json:"PayDate"`
+	MasterOrderNo    string    `json:"MasterOrderNo"` // recurring: the first order
+	BindNo           string    `json:"BindNo"`
+	BindToken        string    `json:"BindToken"`
+	CardType         string    `json:"CardType"`
+	AuthResponseCode string    `json:"AuthResponseCode"`
+	AuthCode         string    `json:"AuthCode"`
+	PayTypeSub       string    `json:"PayTypeSub"`
+}
+
+// Succeeded reports whether the transaction itself succeeded: the inner
+// TSResultContent.Status is S, whatever its APType.
+func (r *ResponseOrderPayQuery) Succeeded() bool { return r.TSResultContent.Status == "S" }
+
+// Failed reports a transaction the bank declares failed (inner Status F),
+// e.g. a declined card.
+func (r *ResponseOrderPayQuery) Failed() bool { return r.TSResultContent.Status == "F" }
+
+// Paid reports a successful payment by the customer: inner Status S and an
+// APType of PayOut (a payment) or RegularOut (a recurring deduction). A
+// successful capture, refund or card binding is not a payment and gives
+// false; check APType for those. Note that for a card order with
+// AutoBilling N a PayOut is an authorisation, captured later (CaptureOut).
+func (r *ResponseOrderPayQuery) Paid() bool {
+	ap := r.TSResultContent.APType
+	return r.Succeeded() && (ap == APTypePayOut || ap == APTypeRegularOut)
+}
+
+// Code is the result code of the transaction's Description (e.g. "S0000").
+func (t *TSResult) Code() string { c, _ := parseDescription(t.Description); return c }
+
+type orderPayQueryRequest struct {
+	ShopNo   string `json:"ShopNo"`
+	PayToken string `json:"PayToken"`
+}
+
+// checkPayToken: a PayToken comes from an unauthenticated notification, so
+// it is checked before it goes into a signed request.
+func checkPayToken(tok string) error {
+	switch {
+	case tok == "":
+		return &ValidationError{Field: "PayToken", Reason: "is required"}
+	case len(tok) > MaxPayTokenBytes:
+		return &ValidationError{Field: "PayToken", Reason: fmt.Sprintf("is %d bytes, more than %d", len(tok), MaxPayTokenBytes)}
+	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune(`'"%`, r) }) >= 0:
+		return &ValidationError{Field: "PayToken", Reason: `must be printable ASCII without spaces, ', " or %`}
+	}
+	return nil
+}
+
+// QueryPayment asks the bank what payToken stands for (APIService
+// OrderPayQuery). An unknown token fails with an *APIError whose Code is
+// CodePayTokenInvalid. The reply is signed and verified, unlike the
+// notification that delivered the token: act on this, never on the
+// notification. Whether the customer paid is TSResultContent, see Paid.
+func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOrderPayQuery, error) {
+	if err := checkPayToken(payToken); err != nil {
+		return nil, err
+	}
+	var r ResponseOrderPayQuery
+	if err := c.do(ctx, "OrderPayQuery", orderPayQueryRequest{ShopNo: c.shopNo, PayToken: payToken}, &r); err != nil {
+		return nil, err
+	}
+	// A reply about another token or shop is not an answer to this question.
+	if r.PayToken != "" && r.PayToken != payToken {
+		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another PayToken"}
+	}
+	if s := r.TSResultContent.ShopNo; s != "" && s != c.shopNo {
+		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another shop"}
+	}
+	return &r, nil
+}
