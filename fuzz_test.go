@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -459,4 +460,73 @@ func TestHostileInputsBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseReturnNotification: the ReturnURL form from a browser is
+// arbitrary input. Parsing never panics; what it accepts passes the ShopNo
+// and PayToken rules; what it refuses is a *ValidationError naming one of
+// the documented fields. (The BackendURL body has FuzzNotificationBody.)
+func FuzzParseReturnNotification(f *testing.F) {
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=NA0249_001&PayToken=PT0000000123ABCDEF"), "")
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=NA0249_001&PayToken=%27x"), "")
+	f.Add("POST", "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"ShopNo\"\r\n\r\nNA0249_001\r\n--x--\r\n"), "")
+	f.Add("GET", "", []byte(nil), "ShopNo=NA0249_001&PayToken=PT1")
+	f.Add("POST", "application/json", []byte(`{"ShopNo":"NA0249_001","PayToken":"PT1"}`), "PayToken=PT1")
+	f.Add("PUT", "", []byte("x"), "")
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=%zz&&&==;"), "a=%")
+	f.Fuzz(func(t *testing.T, method, contentType string, body []byte, query string) {
+		if len(method) == 0 || len(method) > 10 || strings.ContainsAny(method, " \t\r\n/") {
+			method = "POST"
+		}
+		r := httptest.NewRequest("POST", "/return", bytes.NewReader(body))
+		r.Method = method
+		r.URL.RawQuery = query
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		shopNo, payToken, err := ParseReturnNotification(r)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("not a *ValidationError: %T %v", err, err)
+			}
+			switch ve.Field {
+			case "Method", "Body", "ShopNo", "PayToken":
+			default:
+				t.Fatalf("undocumented field %q", ve.Field)
+			}
+			return
+		}
+		if checkShopNo(shopNo) != nil || checkPayToken(payToken) != nil {
+			t.Fatalf("accepted ShopNo %q PayToken %q", shopNo, payToken)
+		}
+	})
+}
+
+// A huge ReturnURL form is refused at MaxNotificationBytes, without
+// reading (or keeping) the rest.
+func TestReturnNotificationBodyBounded(t *testing.T) {
+	t.Parallel()
+	body := io.MultiReader(strings.NewReader("ShopNo=NA0249_001&PayToken="), &endlessReader{})
+	r := httptest.NewRequest("POST", "/return", body)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := time.Now()
+	_, _, err := ParseReturnNotification(r)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "Body" {
+		t.Fatalf("want a Body *ValidationError, got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("read too long")
+	}
+}
+
+// endlessReader yields 'A' forever.
+type endlessReader struct{}
+
+func (*endlessReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'A'
+	}
+	return len(p), nil
 }
