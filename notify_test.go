@@ -1,10 +1,13 @@
 package sinopac
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -206,4 +209,64 @@ func TestDeduperPanicDoesNotStick(t *testing.T) {
 	ok := d.Once(func(context.Context, *ResponseOrderPayQuery) error { return nil })
 	require.NoError(t, ok(t.Context(), &ResponseOrderPayQuery{PayToken: "P"}))
 	assert.True(t, d.Seen("P"))
+}
+
+// FuzzNotificationBody drives the BackendHandler with arbitrary bodies
+// and content types: it never panics, answers S exactly when the merchant
+// function ran and returned nil, and runs it only for a token the bank
+// verified.
+func FuzzNotificationBody(f *testing.F) {
+	payQuery, err := os.ReadFile("testdata/replies/orderpayquery.json")
+	require.NoError(f, err)
+	bank := newSurfaceBank(f, func(_ string, plain []byte) bankReply {
+		var req struct{ PayToken string }
+		if json.Unmarshal(plain, &req) == nil && req.PayToken == fixtureToken {
+			return bankReply{payload: json.RawMessage(payQuery)}
+		}
+		return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤")
+	})
+	var calls atomic.Int64
+	var unverified atomic.Bool
+	h := bank.client(WithRetryPolicy(NoRetry)).BackendHandler(func(_ context.Context, n *ResponseOrderPayQuery) error {
+		calls.Add(1)
+		if n.PayToken != fixtureToken || n.TSResultContent.Amount != 9440300 {
+			unverified.Store(true)
+		}
+		return nil
+	})
+	f.Add([]byte(`{"ShopNo":"NA0249_001","PayToken":"`+fixtureToken+`"}`), "application/json")
+	f.Add([]byte(`{"ShopNo":"NA0249_001","PayToken":"PT-unknown"}`), "application/json; charset=utf-8")
+	f.Add([]byte(`{"ShopNo":"XX0001_001","PayToken":"`+fixtureToken+`"}`), "")
+	f.Add([]byte(`ShopNo=NA0249_001&PayToken=x`), "application/x-www-form-urlencoded")
+	f.Add([]byte(`{"ShopNo":"NA0249_001","PayToken":"`+fixtureToken+`","ShopNo":"NA0249_001"}`), "text/json")
+	f.Add([]byte(`[{"ShopNo":1}]`), "application/json")
+	f.Add([]byte("\xff\xfe{"), "application/json")
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		before := calls.Load()
+		r := httptest.NewRequest(http.MethodPost, "/notify", bytes.NewReader(body))
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		ran := calls.Load() > before
+		if unverified.Load() {
+			t.Fatal("an unverified result reached the merchant function")
+		}
+		switch w.Code {
+		case http.StatusOK:
+			if w.Body.String() != `{"Status":"S"}` || !ran {
+				t.Fatalf("200 %q, merchant ran: %v", w.Body.String(), ran)
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusInternalServerError:
+			if w.Body.String() != `{"Status":"F"}` {
+				t.Fatalf("%d %q", w.Code, w.Body.String())
+			}
+			if ran {
+				t.Fatalf("merchant ran and returned nil but answered %d", w.Code)
+			}
+		default:
+			t.Fatalf("unexpected status %d", w.Code)
+		}
+	})
 }

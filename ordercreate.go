@@ -340,9 +340,13 @@ func checkURL(name, v string) error {
 //     it, and CreateOrder returns it with Resolved set (and a nil error);
 //   - no such order: a *NotProcessedError (errors.Is ErrNotProcessed):
 //     sending the same request again is safe;
-//   - the query fails too, the context has ended, or the order is an
+//   - the query fails too, the context was cancelled, or the order is an
 //     e-wallet one (OrderQuery does not return PayType W orders): an
 //     *OutcomeUnknownError; do not resend, look the order up later.
+//
+// When ctx's deadline is what cut the create short, the settling query
+// still runs, detached from that deadline and bounded by SettleTimeout: a
+// timeout is the usual way a create's reply gets lost.
 //
 // A reply that arrives but fails verification (ErrSignatureMismatch,
 // ErrMalformedMessage) is also an *OutcomeUnknownError, without a query.
@@ -385,11 +389,13 @@ func (c *Client) settleCreate(ctx context.Context, req *OrderCreateRequest, err 
 		unknown.QueryErr = errWalletNotQueryable
 		return nil, unknown
 	}
-	if ctx.Err() != nil {
-		unknown.QueryErr = ctx.Err()
+	qctx, cancel, stop := settleContext(ctx)
+	if stop != nil {
+		unknown.QueryErr = stop
 		return nil, unknown
 	}
-	o, qerr := c.lookupOrder(ctx, req.OrderNo)
+	defer cancel()
+	o, qerr := c.lookupOrder(qctx, req.OrderNo)
 	switch {
 	case qerr != nil:
 		unknown.QueryErr = qerr

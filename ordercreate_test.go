@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -435,4 +436,43 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 		assert.False(t, errors.As(err, &oue))
 		assert.Empty(t, bank.requests())
 	})
+}
+
+// A create cut short by the caller's deadline after it reached the bank is
+// still settled: the query runs detached from the expired deadline.
+func TestCreateOrderDeadlineSettles(t *testing.T) {
+	t.Parallel()
+	for _, stored := range []bool{true, false} {
+		t.Run(fmt.Sprint("stored=", stored), func(t *testing.T) {
+			t.Parallel()
+			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+				if service == "OrderQuery" {
+					if stored {
+						return ok(storedOrder(TWD(500)))
+					}
+					return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
+				}
+				return bankReply{}
+			})
+			// The bank takes the create and then answers too late.
+			bank.slow = "OrderCreate"
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			r, err := bank.client().CreateOrder(ctx, specLike())
+			assert.Less(t, time.Since(start), 5*time.Second)
+			if stored {
+				require.NoError(t, err)
+				assert.True(t, r.Resolved)
+			} else {
+				require.ErrorIs(t, err, ErrNotProcessed)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			}
+			var got []string
+			for _, q := range bank.requests() {
+				got = append(got, q.Service)
+			}
+			assert.Equal(t, []string{"OrderCreate", "OrderQuery"}, got)
+		})
+	}
 }

@@ -115,7 +115,8 @@ func (r OrderMaintainRequest) Validate() error {
 // order's RefundList dated from the start of the call (with two minutes'
 // allowance for clock skew) means it was done, and MaintainOrder returns it
 // with Resolved set; none means a *NotProcessedError (safe to send again);
-// a failing query or an ended context means an *OutcomeUnknownError. Two
+// a failing query or a cancelled context means an *OutcomeUnknownError
+// (an expired deadline does not stop the query: see CreateOrder). Two
 // equal refunds of one order within those minutes cannot be told apart:
 // the earlier one is taken for this one.
 // The other commands are not settled: repeating a capture, cancel, stop or
@@ -166,11 +167,13 @@ func (c *Client) settleRefund(ctx context.Context, req *OrderMaintainRequest, st
 	case outcomeUntrusted:
 		return nil, unknown
 	}
-	if ctx.Err() != nil {
-		unknown.QueryErr = ctx.Err()
+	qctx, cancel, stop := settleContext(ctx)
+	if stop != nil {
+		unknown.QueryErr = stop
 		return nil, unknown
 	}
-	o, qerr := c.lookupOrder(ctx, req.OrderNo)
+	defer cancel()
+	o, qerr := c.lookupOrder(qctx, req.OrderNo)
 	switch {
 	case qerr != nil:
 		unknown.QueryErr = qerr

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // ErrNotProcessed is matched (errors.Is) by a *NotProcessedError: a create
@@ -40,7 +41,8 @@ func (e *NotProcessedError) Is(target error) bool { return target == ErrNotProce
 // It comes in two forms:
 //   - QueryErr != nil: the request may have reached the bank (Err is a
 //     *NetworkError with MaybeSent, or an HTTP 5xx *GatewayError) and the
-//     OrderQuery meant to settle it failed too (or the context ended first).
+//     OrderQuery meant to settle it failed too (or the context was
+//     cancelled first).
 //   - QueryErr == nil: the bank answered, but its reply could not be
 //     trusted (Err matches ErrSignatureMismatch or ErrMalformedMessage).
 //     The SDK does not query then: a channel that garbles or forges one
@@ -108,6 +110,28 @@ func classify(err error) outcome {
 		return outcomeUntrusted
 	}
 	return outcomeFailed
+}
+
+// SettleTimeout bounds the OrderQuery that settles a create or refund
+// whose own deadline expired (see settleContext).
+const SettleTimeout = 10 * time.Second
+
+// settleContext is the context of the OrderQuery that settles an unknown
+// outcome. A cancelled context means the caller wants nothing more: no
+// query (errStop). An expired deadline is the usual way a create's reply
+// gets lost, and leaving the caller with "unknown" then would be the worst
+// answer: the query runs anyway, detached from the deadline and bounded by
+// SettleTimeout.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	switch err := ctx.Err(); {
+	case err == nil:
+		return ctx, func() {}, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SettleTimeout)
+		return qctx, cancel, nil
+	default:
+		return nil, nil, err
+	}
 }
 
 // lookupOrder is OrderQuery by OrderNo, for settling unknown outcomes.

@@ -46,16 +46,19 @@ type sealedReq struct {
 // bank (Sign verified with the request's nonce), records the plaintext and
 // answers what handle says.
 type surfaceBank struct {
-	t      *testing.T
+	t      testing.TB
 	mt     *httpmock.MockTransport
 	hashID string
 	mu     sync.Mutex
 	nonces int
 	reqs   []sealedReq
 	handle func(service string, plain []byte) bankReply
+	// slow names a service whose requests the bank records and then
+	// answers only when the client gives up (its context ends).
+	slow string
 }
 
-func newSurfaceBank(t *testing.T, handle func(service string, plain []byte) bankReply) *surfaceBank {
+func newSurfaceBank(t testing.TB, handle func(service string, plain []byte) bankReply) *surfaceBank {
 	t.Helper()
 	hashID, err := mockKeys.HashID()
 	require.NoError(t, err)
@@ -92,6 +95,10 @@ func (b *surfaceBank) order(r *http.Request) (*http.Response, error) {
 	b.reqs = append(b.reqs, sealedReq{env.APIService, plain})
 	n := len(b.reqs)
 	b.mu.Unlock()
+	if env.APIService == b.slow {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
 	rep := b.handle(env.APIService, plain)
 	switch {
 	case rep.err != nil:

@@ -3,7 +3,10 @@ package qpaytest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,4 +111,35 @@ func newMerchant(t *testing.T, c *sinopac.Client, got chan<- *sinopac.ResponseOr
 	}))
 	t.Cleanup(h.Close)
 	return h.URL
+}
+
+// Concurrent creates of one OrderNo: the bank books exactly one.
+func TestOrderCreateConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	srv, c := newSim(t)
+	const n = 16
+	var wg sync.WaitGroup
+	var created, dup atomic.Int32
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: "SAME-1", Amount: sinopac.TWD(int64(100 + i)),
+				PayType: sinopac.PayTypeMobile, PrdtName: "x"})
+			var ae *sinopac.APIError
+			switch {
+			case err == nil:
+				created.Add(1)
+			case errors.As(err, &ae) && ae.Code == sinopac.CodeDuplicateOrder:
+				dup.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), created.Load())
+	assert.Equal(t, int32(n-1), dup.Load())
+	assert.Len(t, srv.Orders(), 1)
+	assert.Zero(t, srv.Stats().NoncesReused)
 }
