@@ -154,3 +154,26 @@ func TestNoncePrefetchSkipsOldNonces(t *testing.T) {
 	after, _ := b.counts()
 	assert.Equal(t, before+1+2, after, "one fetched for the call, the pool refilled with two")
 }
+
+// When the bank refuses a pooled nonce (E3001–E3003: it restarted, the IP
+// changed, the clocks disagree), the rest of the pool came from the same
+// time and is dropped, so the retry fetches a fresh nonce instead of
+// spending its attempts on stale ones.
+func TestNoncePrefetchDropsPoolOnNonceError(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	c := b.client(WithNoncePrefetch(3), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+	require.NoError(t, err)
+	c.nonces.mu.Lock()
+	require.Len(t, c.nonces.free, 3)
+	c.nonces.mu.Unlock()
+
+	b.mu.Lock()
+	b.issued = map[string]bool{} // the bank forgets every nonce it issued
+	b.mu.Unlock()
+	_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+	require.NoError(t, err, "the retry used a fresh nonce")
+	_, orders := b.counts()
+	assert.Equal(t, 1+2, orders)
+}
