@@ -66,6 +66,25 @@
 // The wait between attempts ends as soon as the context is cancelled.
 // [WithRetryPolicy] changes the policy; [NoRetry] turns it off.
 //
+// # Notifications
+//
+// The bank announces payments by posting {"ShopNo","PayToken"} to the
+// order's BackendURL (and, for cards, a form to ReturnURL via the customer's
+// browser). Neither is signed. [Client.BackendHandler] never trusts the body:
+// it resolves the PayToken with a signed, verified OrderPayQuery, hands that
+// result to your function and answers {"Status":"S"} only after it returned
+// nil, so the bank resends otherwise. The bank resends every 10 minutes up to
+// 5 times and card payments arrive on both URLs: your function must be
+// idempotent; [Deduper] drops repeats within one process.
+// [ParseReturnNotification] reads the ReturnURL form.
+//
+// # Unknown outcomes
+//
+// A create or refund whose reply was lost may still have been carried out.
+// The SDK never resends it blindly: [Client.CreateOrder] and [Client.Refund]
+// look the order up with OrderQuery and return what the bank stored, or
+// [ErrNotProcessed] (safe to send again), or an [*OutcomeUnknownError].
+//
 // # Testing your code
 //
 // Package qpaytest is an in-process QPay server (like net/http/httptest):

@@ -166,6 +166,13 @@ type walker struct {
 // for the noise of an estimated density.
 const splitTarget = 250
 
+// presplitAbove is the estimated count above which presplit acts.
+const presplitAbove = MaxOrdersPerQuery * 5 / 4
+
+// unknownFanOut is the split of a full page that carries no density: an
+// arbitrary sample of a window whose size is unknown.
+const unknownFanOut = 4
+
 // maxParts bounds one split: a page whose 300 orders sit in one minute says
 // little about the rest of a long window.
 const maxParts = 64
@@ -317,8 +324,11 @@ func (w *walker) presplit(win window) []window {
 	if win.pt != "" || win.pf != "" || win.minutes() < 2 {
 		return nil
 	}
+	// Only when the page would be full beyond the noise of the estimate:
+	// a window estimated just over 300 fits one page about half the time,
+	// and splitting it then costs the call a query would have saved.
 	est := w.density() * float64(win.minutes())
-	if est <= MaxOrdersPerQuery || est <= 2*win.est {
+	if est <= presplitAbove || est <= 2*win.est {
 		return nil
 	}
 	k := int64(math.Ceil(est / splitTarget))
@@ -388,6 +398,13 @@ func (w *walker) splitTime(win window, page []Order) []window {
 	total := head + n + tail
 	est := max(total, w.density()*float64(D), MaxOrdersPerQuery+1)
 	k := int64(math.Ceil(est / splitTarget))
+	if total < 1.25*n && w.density() == 0 {
+		// The page spans the window like a sample of it: the bank returned
+		// an arbitrary 300, which says only that there are more. A full
+		// page usually means well more than 300, and halving then costs a
+		// second full level; quarters hold up to ~1,000 orders in one level.
+		k = max(k, unknownFanOut)
+	}
 	k = max(2, min(k, D, maxParts))
 	// quantile returns the first minute of the part that starts after
 	// q orders of the model.

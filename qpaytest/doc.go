@@ -24,8 +24,12 @@
 // # Services
 //
 // OrderQuery (protocol §5, including OrderNo overriding the other
-// conditions, the 300-order cap, S0001 and the date-range codes) and
-// OrderPayQuery (§6, for tokens from Pay or RegisterPayToken).
+// conditions, the 300-order cap, S0001 and the date-range codes),
+// OrderPayQuery (§6, for tokens from Pay or RegisterPayToken), and the §7
+// services: OrderCreate (duplicate OrderNo E0302), OrderMaintain (capture,
+// cancel, refund with the two-step virtual-account RefundToken valid 120 s,
+// stop recurring, change expiry), OrderUnCapturedQuery, BillQuery and
+// AllotQuery.
 //
 // # Adding a service handler
 //

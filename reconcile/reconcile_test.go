@@ -403,3 +403,40 @@ func TestEventString(t *testing.T) {
 	assert.True(t, slices.ContainsFunc([]reconcile.Kind{reconcile.GaveUp}, reconcile.Kind.Final))
 	assert.False(t, reconcile.StillPending.Final())
 }
+
+// In a busy shop a range walk over the tracked orders' window would list
+// thousands of other orders: it stops at its page budget (half of what
+// single queries cost) and the rest are looked up by OrderNo.
+func TestReconcilerBusyWindowBoundsQueries(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: t0}
+	sim, client := newSim(t, clk)
+	var others []sinopac.Order
+	for i := range 3000 {
+		others = append(others, simOrder(fmt.Sprintf("X%05d", i), "C", t0.Add(time.Duration(i%360)*time.Minute), "1C400"))
+	}
+	sim.AddOrders(others...)
+	store := openSQLite(t, filepath.Join(t.TempDir(), "r.db"))
+	rec := &recorder{}
+	r, err := reconcile.New(client, store, rec.handle, reconcile.WithClock(clk.Now))
+	require.NoError(t, err)
+	for i := range 6 {
+		no := fmt.Sprintf("MINE%d", i)
+		at := t0.Add(time.Duration(i) * time.Hour)
+		o := simOrder(no, "C", at, "1C400")
+		o.PayDate = sinopac.At(at.Add(time.Minute))
+		sim.AddOrders(o)
+		require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{OrderNo: no, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}))
+	}
+	clk.Set(t0.Add(8 * time.Hour))
+	sum, err := r.Run(t.Context())
+	require.NoError(t, err)
+	evs := rec.take()
+	require.Len(t, evs, 6)
+	for _, e := range evs {
+		assert.Equal(t, reconcile.Paid, e.Kind, e.OrderNo)
+	}
+	calls := sim.Stats().Requests["OrderQuery"]
+	assert.Equal(t, sum.Queries, calls)
+	assert.LessOrEqual(t, calls, 6+3, "a budget of 3 pages, then at most one query per order")
+}

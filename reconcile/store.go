@@ -102,10 +102,25 @@ func (s *SQLStore) schema() []string {
 }
 
 func (s *SQLStore) init(ctx context.Context) error {
-	for _, q := range s.schema() {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reconcile: create schema: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if s.postgres {
+		// Replicas starting together would race on CREATE TABLE IF NOT
+		// EXISTS (a unique violation in pg_type): serialise them.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, s.table); err != nil {
 			return fmt.Errorf("reconcile: create schema: %w", err)
 		}
+	}
+	for _, q := range s.schema() {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reconcile: create schema: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("reconcile: create schema: %w", err)
 	}
 	return nil
 }

@@ -280,3 +280,19 @@ func TestPostgresTwoReconcilers(t *testing.T) {
 	assert.Positive(t, byReplica["B"])
 	assert.Less(t, sim.Stats().Requests["OrderQuery"], n/2, "range lookups, not one call per order")
 }
+
+// Replicas starting at once on an empty database all get the table.
+func TestPostgresConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	dsn := pgDSN(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := reconcile.OpenPostgres(dsn)
+			if assert.NoError(t, err) {
+				assert.NoError(t, s.Close())
+			}
+		})
+	}
+	wg.Wait()
+}
