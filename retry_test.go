@@ -79,7 +79,7 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 			require.ErrorAs(t, err, &ge)
 			assert.Equal(t, http.StatusServiceUnavailable, ge.StatusCode)
 			assert.Equal(t, "Nonce", ge.Service)
-			assert.LessOrEqual(t, elapsed, tc.bound+150*time.Millisecond, "slack covers scheduling on a busy machine")
+			assert.LessOrEqual(t, elapsed, tc.bound+250*time.Millisecond, "slack covers scheduling under -race on a busy machine")
 			nonces, orders := b.counts()
 			assert.Zero(t, orders)
 			if tc.attempts > 0 {
