@@ -304,3 +304,15 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 	var ve *ValidationError
 	assert.ErrorAs(t, err, &ve)
 }
+
+func TestOpenRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	const hashID = "87282A2FA0E209EBE1B3713AB56A06C2"
+	plain := []byte(`{"Status":"S","OrderList":[{"PrdtName":"` + "\xff\xfe" + `"}]}`) // nested, so not signed
+	env, err := Seal("OrderQuery", "NA0249_001", plain, "N1", hashID)
+	require.NoError(t, err)
+	got, err := env.Open(hashID)
+	assert.Nil(t, got)
+	assert.ErrorIs(t, err, ErrMalformedMessage)
+	assert.ErrorContains(t, err, "UTF-8")
+}

@@ -63,7 +63,12 @@
 // nothing are resent when their outcome is unknown (Nonce, OrderQuery,
 // OrderPayQuery, OrderUnCapturedQuery, BillQuery, AllotQuery); a create or
 // maintain call is resent only when the bank provably did not process it.
-// The wait between attempts ends as soon as the context is cancelled.
+// The wait between attempts ends as soon as the context is cancelled. No
+// retry starts after MaxElapsed, and a Retry-After longer than that ends the
+// call with the error (its RetryAfter says when to come back); the attempt
+// in flight is not cut, so without a context deadline a call ends within
+// MaxElapsed plus one attempt. With [WithNoncePrefetch], a nonce error
+// empties the pool.
 // [WithRetryPolicy] changes the policy; [NoRetry] turns it off.
 //
 // # Notifications

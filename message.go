@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Version is the envelope version every call carries.
@@ -80,6 +81,12 @@ func (m *APIMessage) open(hashID string) ([]byte, []field, error) {
 			me.Service = m.APIService
 		}
 		return nil, nil, err
+	}
+	// The bank speaks UTF-8. Invalid bytes would be turned into U+FFFD by
+	// encoding/json without a word, and nested fields are not covered by
+	// the Sign: refuse them rather than decode a silently altered reply.
+	if !utf8.Valid(plain) {
+		return nil, nil, &MessageError{Service: m.APIService, Reason: "plaintext is not valid UTF-8"}
 	}
 	fields, err := topLevelScalars(plain)
 	if err != nil {

@@ -104,6 +104,14 @@ func (p *noncePool) take() (string, bool) {
 	return "", false
 }
 
+// drop discards the pooled nonces, e.g. after the bank refused one of
+// their generation. Fetches in flight still land: they are newer.
+func (p *noncePool) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = nil
+}
+
 // fill fetches nonces until the pool (with fetches in flight) is full.
 // It runs beside a call's Order POST and returns when its fetches end.
 func (p *noncePool) fill(ctx context.Context) {

@@ -378,35 +378,18 @@ func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*Resp
 
 // settleCreate turns a create's failure into a result or a precise error.
 func (c *Client) settleCreate(ctx context.Context, req *OrderCreateRequest, err error) (*ResponseOrderCreate, error) {
-	unknown := &OutcomeUnknownError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err}
-	switch classify(err) {
-	case outcomeFailed:
-		return nil, err
-	case outcomeUntrusted:
-		return nil, unknown
+	if req.PayType == PayTypeWallet && classify(err) == outcomeMaybeDone {
+		return nil, &OutcomeUnknownError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err, QueryErr: errWalletNotQueryable}
 	}
-	if req.PayType == PayTypeWallet {
-		unknown.QueryErr = errWalletNotQueryable
-		return nil, unknown
-	}
-	qctx, cancel, stop := settleContext(ctx)
-	if stop != nil {
-		unknown.QueryErr = stop
-		return nil, unknown
-	}
-	defer cancel()
-	o, qerr := c.lookupOrder(qctx, req.OrderNo)
+	o, serr := c.settle(ctx, "OrderCreate", req.OrderNo, err)
 	switch {
-	case qerr != nil:
-		unknown.QueryErr = qerr
-		return nil, unknown
-	case o == nil:
-		return nil, &NotProcessedError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err}
+	case serr != nil:
+		return nil, serr
 	case o.Amount != req.Amount || o.PayType != req.PayType:
 		// Not the order we sent: the OrderNo was taken before, so the
 		// bank refused ours (E0302) if it saw it at all.
-		unknown.QueryErr = fmt.Errorf("sinopac: OrderNo %s already holds an order of %v, PayType %s", o.OrderNo, o.Amount, o.PayType)
-		return nil, unknown
+		return nil, &OutcomeUnknownError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err,
+			QueryErr: fmt.Errorf("sinopac: OrderNo %s already holds an order of %v, PayType %s", o.OrderNo, o.Amount, o.PayType)}
 	}
 	return createdFromOrder(o, c.shopNo), nil
 }

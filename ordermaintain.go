@@ -160,26 +160,9 @@ func (c *Client) MaintainOrder(ctx context.Context, req OrderMaintainRequest) (*
 const refundSkew = 2 * time.Minute
 
 func (c *Client) settleRefund(ctx context.Context, req *OrderMaintainRequest, start time.Time, err error) (*ResponseOrderMaintain, error) {
-	unknown := &OutcomeUnknownError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err}
-	switch classify(err) {
-	case outcomeFailed:
-		return nil, err
-	case outcomeUntrusted:
-		return nil, unknown
-	}
-	qctx, cancel, stop := settleContext(ctx)
-	if stop != nil {
-		unknown.QueryErr = stop
-		return nil, unknown
-	}
-	defer cancel()
-	o, qerr := c.lookupOrder(qctx, req.OrderNo)
-	switch {
-	case qerr != nil:
-		unknown.QueryErr = qerr
-		return nil, unknown
-	case o == nil:
-		return nil, &NotProcessedError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err}
+	o, serr := c.settle(ctx, "OrderMaintain", req.OrderNo, err)
+	if serr != nil {
+		return nil, serr
 	}
 	refunds := o.RefundList
 	if len(refunds) == 0 && o.Refunded() {
@@ -192,8 +175,8 @@ func (c *Client) settleRefund(ctx context.Context, req *OrderMaintainRequest, st
 			continue
 		}
 		if rf.RefundDate.IsZero() {
-			unknown.QueryErr = fmt.Errorf("sinopac: RefundList of %s holds a matching refund without a date", req.OrderNo)
-			return nil, unknown
+			return nil, &OutcomeUnknownError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err,
+				QueryErr: fmt.Errorf("sinopac: RefundList of %s holds a matching refund without a date", req.OrderNo)}
 		}
 		if !rf.RefundDate.Time().Before(since) {
 			return &ResponseOrderMaintain{

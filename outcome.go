@@ -134,6 +134,36 @@ func settleContext(ctx context.Context) (context.Context, context.CancelFunc, er
 	}
 }
 
+// settle looks orderNo up after a create or refund failed with err, when
+// the failure leaves the outcome open. It returns the order the bank
+// stored, or the error for the caller: err itself (the bank answered or
+// never saw it), a *NotProcessedError (no such order) or an
+// *OutcomeUnknownError.
+func (c *Client) settle(ctx context.Context, service, orderNo string, err error) (*Order, error) {
+	unknown := &OutcomeUnknownError{Service: service, OrderNo: orderNo, Err: err}
+	switch classify(err) {
+	case outcomeFailed:
+		return nil, err
+	case outcomeUntrusted:
+		return nil, unknown
+	}
+	qctx, cancel, stop := settleContext(ctx)
+	if stop != nil {
+		unknown.QueryErr = stop
+		return nil, unknown
+	}
+	defer cancel()
+	o, qerr := c.lookupOrder(qctx, orderNo)
+	switch {
+	case qerr != nil:
+		unknown.QueryErr = qerr
+		return nil, unknown
+	case o == nil:
+		return nil, &NotProcessedError{Service: service, OrderNo: orderNo, Err: err}
+	}
+	return o, nil
+}
+
 // lookupOrder is OrderQuery by OrderNo, for settling unknown outcomes.
 func (c *Client) lookupOrder(ctx context.Context, orderNo string) (*Order, error) {
 	r, err := c.QueryOrders(ctx, QueryConditions{OrderNo: orderNo})

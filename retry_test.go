@@ -79,7 +79,7 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 			require.ErrorAs(t, err, &ge)
 			assert.Equal(t, http.StatusServiceUnavailable, ge.StatusCode)
 			assert.Equal(t, "Nonce", ge.Service)
-			assert.LessOrEqual(t, elapsed, tc.bound+150*time.Millisecond, "slack covers scheduling on a busy machine")
+			assert.LessOrEqual(t, elapsed, tc.bound+250*time.Millisecond, "slack covers scheduling under -race on a busy machine")
 			nonces, orders := b.counts()
 			assert.Zero(t, orders)
 			if tc.attempts > 0 {
@@ -91,11 +91,12 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 	}
 }
 
+// Not parallel: it measures a 100 ms bound, which CPU starvation from the
+// package's parallel tests (120 goroutines under -race) could break on two
+// cores whatever the SDK does.
 func TestRetryCancelMidBackoffReturnsPromptly(t *testing.T) {
-	t.Parallel()
 	for _, where := range []string{"backoff", "request", "retry-after"} {
 		t.Run(where, func(t *testing.T) {
-			t.Parallel()
 			b := newFakeBank(t)
 			first := make(chan struct{}, 1)
 			b.nonceHook = func(int) *fakeReply {

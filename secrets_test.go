@@ -141,7 +141,10 @@ func TestSecretSweep(t *testing.T) {
 		q       QueryConditions
 		ctx     func() (context.Context, context.CancelFunc)
 		call    string // "" QueryOrders, else Client.Call of this service
+		// typed replaces QueryOrders with a call of another typed method.
+		typed   func(ctx context.Context, c *Client) error
 		wantErr bool
+		anyErr  bool // the outcome does not matter, only what it prints
 	}{
 		"success":               {wantErr: false},
 		"validation OrderNo":    {q: QueryConditions{OrderNo: secretAcctNo + "%"}, wantErr: true},
@@ -196,8 +199,15 @@ func TestSecretSweep(t *testing.T) {
 		"deadline": {order: &fakeReply{delay: time.Minute}, ctx: func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 50*time.Millisecond)
 		}, wantErr: true},
-		"create dropped": {order: &fakeReply{drop: true}, call: "OrderCreate", wantErr: true},
-		"raw call F":     {order: &fakeReply{seal: listWith("F", "E2601 – 資料不存在")}, call: "OrderPayQuery", wantErr: true},
+		"create dropped":         {order: &fakeReply{drop: true}, call: "OrderCreate", wantErr: true},
+		"raw call F":             {order: &fakeReply{seal: listWith("F", "E2601 – 資料不存在")}, call: "OrderPayQuery", wantErr: true},
+		"CreateOrder reply lost": {order: &fakeReply{drop: true}, typed: createOrder(secretCardNo), anyErr: true},
+		"CreateOrder F":          {order: &fakeReply{seal: listWith("F", "E0302 – 訂單編號重複")}, typed: createOrder(secretCardNo), wantErr: true},
+		"CreateOrder validation": {typed: createOrder(secretCardNo + "%" + fakeKeyID), wantErr: true},
+		"Refund reply lost":      {order: &fakeReply{drop: true}, typed: refund, anyErr: true},
+		"Refund F":               {order: &fakeReply{seal: listWith("F", "E9999 – 系統錯誤")}, typed: refund, wantErr: true},
+		"QueryPayment F":         {order: &fakeReply{seal: listWith("F", "E2501 – 付款查詢 Token 錯誤")}, typed: queryPayment(secretCardNo), wantErr: true},
+		"QueryPayment bad token": {typed: queryPayment(secretCardNo + " " + secretAcctNo + "%"), wantErr: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -233,7 +243,9 @@ func TestSecretSweep(t *testing.T) {
 				q = QueryConditions{OrderNo: "A202110507397"}
 			}
 			var err error
-			if tc.call != "" {
+			if tc.typed != nil {
+				err = tc.typed(ctx, c)
+			} else if tc.call != "" {
 				_, err = c.Call(ctx, tc.call, map[string]any{"ShopNo": "NA0001_001", "OrderNo": "A202110507397", "PayToken": secretCardNo})
 			} else {
 				var r *ResponseOrderQuery
@@ -244,9 +256,11 @@ func TestSecretSweep(t *testing.T) {
 					assert.Equal(t, secretAcctNo, r.OrderList[0].ATMParam.AcctNo)
 				}
 			}
-			if tc.wantErr {
+			switch {
+			case tc.anyErr:
+			case tc.wantErr:
 				require.Error(t, err)
-			} else {
+			default:
 				require.NoError(t, err)
 			}
 			secrets := secretsOf(b)
@@ -257,12 +271,32 @@ func TestSecretSweep(t *testing.T) {
 				t.Logf("%T: %v", err, err)
 			}
 			out := logs.String()
-			if !strings.HasPrefix(name, "validation") {
+			if !strings.Contains(name, "validation") && !strings.Contains(name, "bad token") {
 				assert.Contains(t, out, "qpay call", "the logger was used")
 			}
 			// … but never in the logs.
 			assertNoSecret(t, "log", out, secrets)
 		})
+	}
+}
+
+func createOrder(prdtName string) func(ctx context.Context, c *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := c.CreateOrder(ctx, OrderCreateRequest{OrderNo: "C202611260001", Amount: TWD(799), PayType: PayTypeATM,
+			PrdtName: prdtName, ATMParam: &ATMParamRequest{ExpireDate: time.Now().Add(72 * time.Hour).In(Taipei).Format("20060102")}})
+		return err
+	}
+}
+
+func refund(ctx context.Context, c *Client) error {
+	_, err := c.Refund(ctx, "A202110507397", TWD(100))
+	return err
+}
+
+func queryPayment(token string) func(ctx context.Context, c *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := c.QueryPayment(ctx, token)
+		return err
 	}
 }
 

@@ -328,9 +328,13 @@ func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (
 		// A nonce error or a 429 means the bank refused the call unprocessed.
 		var ae *APIError
 		var ge *GatewayError
-		if errors.As(err, &ae) && (ae.Code == CodeNonceError || ae.Code == CodeNonceInvalid || ae.Code == CodeNonceExpired) ||
-			errors.As(err, &ge) && ge.StatusCode == http.StatusTooManyRequests {
+		nonceRefused := errors.As(err, &ae) && (ae.Code == CodeNonceError || ae.Code == CodeNonceInvalid || ae.Code == CodeNonceExpired)
+		if nonceRefused || errors.As(err, &ge) && ge.StatusCode == http.StatusTooManyRequests {
 			sent = false
+		}
+		if nonceRefused && c.nonces != nil {
+			// The pooled nonces are as old as the refused one or older.
+			c.nonces.drop()
 		}
 	}
 	return plain, fields, sent, err

@@ -237,6 +237,26 @@ func TestE2ECreateOutcomeUnknown(t *testing.T) {
 	assert.True(t, stored, "the bank did create it: the caller must not resend")
 }
 
+// A lost reply whose OrderNo turns out to hold another order (taken
+// before) is not reported as our order created.
+func TestE2ECreateReplyDroppedOrderNoTaken(t *testing.T) {
+	t.Parallel()
+	srv, c := e2e(t)
+	first := atmOrder("A202611260109", "")
+	_, err := c.CreateOrder(t.Context(), first)
+	require.NoError(t, err)
+	second := first
+	second.Amount = sinopac.TWD(900)
+	srv.InjectFault(qpaytest.Fault{Service: "OrderCreate", DropReply: true})
+	r, err := c.CreateOrder(t.Context(), second)
+	assert.Nil(t, r)
+	var oue *sinopac.OutcomeUnknownError
+	require.ErrorAs(t, err, &oue)
+	require.Error(t, oue.Err, "the original failure is kept")
+	require.ErrorContains(t, oue.QueryErr, "already holds an order of NT$500.00")
+	assert.NotErrorIs(t, err, sinopac.ErrNotProcessed)
+}
+
 func TestE2ECreateDuplicate(t *testing.T) {
 	t.Parallel()
 	_, c := e2e(t)

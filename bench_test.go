@@ -1,0 +1,248 @@
+package sinopac_test
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/funbiz-go/sinopac"
+	"github.com/funbiz-go/sinopac/qpaytest"
+)
+
+// Benchmarks of BENCHMARKS.md. Reproduce them with
+//
+//	go test -run '^$' -bench . -benchmem -benchtime 200x .
+
+const benchNonce = "NjM4MDk5MzEyMjU1NTUuMTIzNDU2Nzg5MDpCRU5DSA=="
+
+// reply300 is a realistic full OrderQuery page: 300 orders of every pay
+// type with their parameters, Chinese product names and some refunds.
+func reply300() map[string]any {
+	orders := make([]map[string]any, 300)
+	day := time.Date(2026, 10, 1, 9, 0, 0, 0, sinopac.Taipei)
+	for i := range orders {
+		at := day.Add(time.Duration(i) * 97 * time.Minute)
+		o := map[string]any{
+			"OrderNo": fmt.Sprintf("A2026100%05d", i), "TSNo": fmt.Sprintf("NA02490%07d", 100000+i),
+			"TSDate": at.Format("200601021504"), "Amount": (i%40 + 1) * 19900,
+			"ExpireDate": at.Add(72 * time.Hour).Format("200601021504"), "RefundFlag": "N",
+			"RefundStatus": "", "RefundDate": "", "RefundAmount": 0,
+			"PrdtName": fmt.Sprintf("豐收款測試商品－第%d號（限量款）", i), "Memo": "備註：請於期限內付款",
+			"Param1": fmt.Sprintf("member=%d", 7000+i), "Param2": "campaign=autumn-2026", "Param3": "",
+			"ApprovedDate": "", "PayDate": "",
+		}
+		switch i % 3 {
+		case 0:
+			o["PayType"], o["PayStatus"] = "A", []string{"1A200", "1A400", "1A250", "1A900"}[i%4]
+			o["ATMParam"] = map[string]any{"AtmPayNo": fmt.Sprintf("99922530%06d", i), "WebAtmURL": fmt.Sprintf("https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?TD=NA02490%07d&TK=3f9c1e2a-6b7d-4e1f-8a2b-%012d", 100000+i, i),
+				"OtpURL": "", "BankNo": "807", "AcctNo": "01700100003411"}
+		case 1:
+			o["PayType"], o["PayStatus"] = "C", []string{"1C200", "1C300", "1C400", "1C900"}[i%4]
+			o["CardParam"] = map[string]any{"CardPayURL": fmt.Sprintf("https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayCard?TD=NA02490%07d&TK=8c1d", 100000+i),
+				"StagingFirstAmount": "", "StagingEachAmount": "", "BonusCount": "", "BonusAmount": "", "BonusPayAmount": "", "BonusLastCount": "",
+				"LeftCCNo": "414352", "RightCCNo": "0127", "AuthCode": fmt.Sprintf("%06d", 100000+i), "CCExpDate": "1235", "CCToken": ""}
+		default:
+			o["PayType"], o["PayStatus"] = "M", []string{"1M200", "1M400", "1M250", "1M900"}[i%4]
+			o["MobileParam"] = map[string]any{"MobilePayURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayMobile?TD=x", "LeftCCNo": "414352", "RightCCNo": "0127", "AuthCode": "654321", "Paymenthod": "A"}
+		}
+		if st := o["PayStatus"].(string); st[2:] == "400" || st[2:] == "900" {
+			o["PayDate"] = at.Add(35 * time.Minute).Format("200601021504")
+			o["ApprovedDate"] = o["PayDate"]
+		}
+		if i%25 == 0 {
+			o["RefundFlag"], o["RefundStatus"], o["RefundAmount"] = "Y", "2C900", 19900
+			o["RefundDate"] = at.Add(48 * time.Hour).Format("200601021504")
+			o["RefundList"] = []any{map[string]any{"RefundNo": fmt.Sprintf("R%07d", i), "RefundDate": o["RefundDate"], "RefundAmount": 19900, "RefundStatus": "2C900"}}
+		}
+		orders[i] = o
+	}
+	return map[string]any{"ShopNo": qpaytest.DemoShopNo, "Date": "202610312359", "Status": "S", "Description": "S0000 – 處理成功", "OrderList": orders}
+}
+
+func sealed300(b *testing.B) (*sinopac.APIMessage, string) {
+	b.Helper()
+	hashID, err := qpaytest.DemoKeys.HashID()
+	if err != nil {
+		b.Fatal(err)
+	}
+	env, err := sinopac.Seal("OrderQuery", qpaytest.DemoShopNo, reply300(), benchNonce, hashID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The benchmark must decode what it claims to: 300 orders.
+	plain, err := env.Open(hashID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r sinopac.ResponseOrderQuery
+	if err := json.Unmarshal(plain, &r); err != nil || len(r.OrderList) != 300 || !r.Truncated() || r.OrderList[1].CardParam == nil {
+		b.Fatalf("bad fixture: %v", err)
+	}
+	b.SetBytes(int64(len(env.Message)))
+	runtime.GC() // start each benchmark from the same heap, not the fixture's garbage
+	return env, hashID
+}
+
+func openDecode(b *testing.B, env *sinopac.APIMessage, hashID string) {
+	plain, err := env.Open(hashID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r sinopac.ResponseOrderQuery
+	if err := json.Unmarshal(plain, &r); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func baselineDecode(b *testing.B, env *sinopac.APIMessage, hashID string, iv []byte) {
+	buf, err := hex.DecodeString(env.Message)
+	if err != nil {
+		b.Fatal(err)
+	}
+	block, err := aes.NewCipher([]byte(hashID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(buf, buf)
+	buf = buf[:len(buf)-int(buf[len(buf)-1])]
+	var r sinopac.ResponseOrderQuery
+	if err := json.Unmarshal(buf, &r); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkOpenOrderQuery300 is what the SDK does with a full page: decrypt,
+// verify the Sign, decode into the typed response.
+func BenchmarkOpenOrderQuery300(b *testing.B) {
+	env, hashID := sealed300(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		openDecode(b, env, hashID)
+	}
+}
+
+// BenchmarkOpenOrderQuery300Baseline is the least any client must do: hex
+// decode, AES-CBC decrypt, unpad, json.Unmarshal into the same type (no
+// Sign check).
+func BenchmarkOpenOrderQuery300Baseline(b *testing.B) {
+	env, hashID := sealed300(b)
+	iv := []byte(sinopac.IV(env.Nonce))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		baselineDecode(b, env, hashID, iv)
+	}
+}
+
+// BenchmarkOpenOrderQuery300Interleaved alternates the two, call by call,
+// and reports the medians and their ratio: on a shared machine, where the
+// two benchmarks above drift apart by more than their difference, this is
+// the steadier comparison.
+func BenchmarkOpenOrderQuery300Interleaved(b *testing.B) {
+	env, hashID := sealed300(b)
+	iv := []byte(sinopac.IV(env.Nonce))
+	var open, base []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		openDecode(b, env, hashID)
+		open = append(open, time.Since(start))
+		start = time.Now()
+		baselineDecode(b, env, hashID, iv)
+		base = append(base, time.Since(start))
+	}
+	b.StopTimer()
+	p50 := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	b.ReportMetric(float64(p50(open)), "open-p50-ns")
+	b.ReportMetric(float64(p50(base)), "baseline-p50-ns")
+	b.ReportMetric(float64(p50(open))/float64(p50(base)), "ratio")
+}
+
+// BenchmarkSealOrderQuery seals a typical OrderQuery request.
+func BenchmarkSealOrderQuery(b *testing.B) {
+	hashID, _ := qpaytest.DemoKeys.HashID()
+	req := struct {
+		ShopNo         string `json:"ShopNo"`
+		PayType        string `json:"PayType,omitempty"`
+		OrderDateTimeS string `json:"OrderDateTimeS,omitempty"`
+		OrderDateTimeE string `json:"OrderDateTimeE,omitempty"`
+		PayFlag        string `json:"PayFlag,omitempty"`
+	}{qpaytest.DemoShopNo, "A", "202610010000", "202610312359", "Y"}
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := sinopac.Seal("OrderQuery", qpaytest.DemoShopNo, req, benchNonce, hashID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQueryOrders is one single-order QueryOrders end to end against
+// qpaytest on loopback: nonce, seal, POST, verify, decode. The simulator
+// runs in the same process, so B/op and allocs/op include its side too.
+func BenchmarkQueryOrders(b *testing.B) {
+	s := qpaytest.NewServer(qpaytest.WithDemoData())
+	defer s.Close()
+	c, err := s.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := sinopac.QueryConditions{OrderNo: qpaytest.SeedOrderNo}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		r, err := c.QueryOrders(b.Context(), q)
+		if err != nil || len(r.OrderList) != 1 || r.OrderList[0].Amount != sinopac.TWD(799) {
+			b.Fatalf("%v %+v", err, r)
+		}
+	}
+}
+
+// BenchmarkPrefetchLatency measures the latency of single-order
+// QueryOrders calls with the simulator adding 20 ms to every request,
+// without and with WithNoncePrefetch, alternating call by call so both see
+// the same machine. It reports each median and their ratio (the target is
+// ≤ 0.6: one round trip instead of two).
+func BenchmarkPrefetchLatency(b *testing.B) {
+	const latency = 20 * time.Millisecond
+	s := qpaytest.NewServer(qpaytest.WithDemoData(), qpaytest.WithLatency(latency))
+	defer s.Close()
+	plain, err := s.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prefetch, err := s.NewClient(sinopac.WithNoncePrefetch(2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := sinopac.QueryConditions{OrderNo: qpaytest.SeedOrderNo}
+	call := func(c *sinopac.Client) time.Duration {
+		start := time.Now()
+		if _, err := c.QueryOrders(b.Context(), q); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	call(prefetch) // fills the pool, as any long-running client's first call does
+	var withoutPool, withPool []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		withoutPool = append(withoutPool, call(plain))
+		withPool = append(withPool, call(prefetch))
+	}
+	b.StopTimer()
+	p50 := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+	without, with := p50(withoutPool), p50(withPool)
+	b.ReportMetric(float64(without)/1e6, "p50-ms-without")
+	b.ReportMetric(float64(with)/1e6, "p50-ms-prefetch")
+	b.ReportMetric(float64(with)/float64(without), "p50-ratio")
+	if st := s.Stats(); st.NoncesReused != 0 || st.NoncesExpired != 0 {
+		b.Fatalf("nonces reused %d, expired %d", st.NoncesReused, st.NoncesExpired)
+	}
+}

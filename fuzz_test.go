@@ -1,0 +1,532 @@
+package sinopac
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// Fuzz targets for everything that reads bytes from outside: replies,
+// messages, signs, times, amounts and query conditions. None may panic,
+// hang or allocate without bound. Seed corpora live in
+// testdata/fuzz/<FuzzName>/; run one target with e.g.
+//
+//	go test -run '^$' -fuzz '^FuzzOpen$' -fuzztime 10s .
+
+const fuzzHashID = "15351171153519F9B777771225FCC35C" // fakeKeys.HashID()
+
+func fuzzClient(f *testing.F) *Client {
+	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL("http://127.0.0.1:1/api"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return c
+}
+
+// FuzzOpen feeds arbitrary bytes to the reply path twice: as a whole HTTP
+// reply body (envelope or error JSON, garbage), and as the plaintext of a
+// reply that is sealed, opened and decoded into ResponseOrderQuery as
+// QueryOrders does. Whatever Seal accepts, Open must return byte for byte,
+// and a changed Sign or Nonce must never verify.
+func FuzzOpen(f *testing.F) {
+	c := fuzzClient(f)
+	f.Add([]byte(`{"ShopNo":"NA0001_001","Date":"202110012245","Status":"S","Description":"S0000 – 處理成功","OrderList":[{"OrderNo":"A202110507397","Amount":79900,"PayStatus":"1A400","PayDate":"202110012245","ATMParam":{"AtmPayNo":"99922530175613"}}]}`), "NjM4MDk5")
+	f.Add([]byte(`{"Version":"1.0.0","ShopNo":"NA0001_001","APIService":"OrderQuery","Sign":"00","Nonce":"N","Message":"00112233445566778899AABBCCDDEEFF"}`), "N")
+	f.Add([]byte(`{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`), "")
+	f.Fuzz(func(t *testing.T, body []byte, nonce string) {
+		// 1. As a reply body.
+		if plain, _, err := c.openReply("OrderQuery", 200, nil, body); err == nil {
+			var r ResponseOrderQuery
+			_ = json.Unmarshal(plain, &r)
+		} else if !isTyped(err) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+
+		// 2. As the plaintext of a sealed reply.
+		env, err := Seal("OrderQuery", "NA0001_001", json.RawMessage(body), nonce, fuzzHashID)
+		if err != nil {
+			return // not a JSON object: Sign refuses it, as it must
+		}
+		plain, err := env.Open(fuzzHashID)
+		if err != nil {
+			t.Fatalf("Open of a sealed message: %v", err)
+		}
+		if !bytes.Equal(plain, body) {
+			t.Fatalf("Open returned %q, sealed %q", plain, body)
+		}
+		var r ResponseOrderQuery
+		if json.Unmarshal(plain, &r) == nil && len(r.OrderList) > 0 {
+			_ = r.OrderList[0].PayStatus.Label()
+			_ = r.OrderList[0].Amount.String()
+			_ = r.Truncated()
+		}
+		// Through the client's reply path too: the envelope as JSON.
+		wire, _ := json.Marshal(env)
+		if _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+
+		forged := *env
+		forged.Sign = flipHex(env.Sign)
+		if _, err := forged.Open(fuzzHashID); !errors.Is(err, ErrSignatureMismatch) {
+			t.Fatalf("a changed Sign verified: %v", err)
+		}
+		renonced := *env
+		renonced.Nonce = nonce + "x"
+		if _, err := renonced.Open(fuzzHashID); err == nil {
+			t.Fatal("a changed Nonce verified")
+		}
+	})
+}
+
+// isTyped reports whether err is one of the SDK's error types.
+func isTyped(err error) bool {
+	var ae *APIError
+	var ge *GatewayError
+	var me *MessageError
+	return errors.As(err, &ae) || errors.As(err, &ge) || errors.As(err, &me) || errors.Is(err, ErrSignatureMismatch)
+}
+
+// flipHex changes the first hex digit of s.
+func flipHex(s string) string {
+	if s == "" {
+		return "0"
+	}
+	c := byte('0')
+	if s[0] == '0' {
+		c = '1'
+	}
+	return string(c) + s[1:]
+}
+
+// FuzzDecryptMessage: arbitrary Message text never panics; whatever
+// decrypts re-encrypts to the same (upper-case) hex; whatever is encrypted
+// decrypts to itself.
+func FuzzDecryptMessage(f *testing.F) {
+	f.Add("", "N")
+	f.Add("0", "N")
+	f.Add("ZZ112233445566778899AABBCCDDEEFF", "N")
+	f.Add("00112233445566778899aabbccddeeff", "NjM4MDk5")
+	if m, err := EncryptMessage([]byte(`{"Status":"S"}`), fuzzHashID, "N1"); err == nil {
+		f.Add(m, "N1")
+	}
+	f.Fuzz(func(t *testing.T, message, nonce string) {
+		plain, err := DecryptMessage(message, fuzzHashID, nonce)
+		if err == nil {
+			again, err := EncryptMessage(plain, fuzzHashID, nonce)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again != strings.ToUpper(message) {
+				t.Fatalf("decrypt/encrypt of %q gave %q", message, again)
+			}
+		} else if !errors.Is(err, ErrMalformedMessage) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+		enc, err := EncryptMessage([]byte(message), fuzzHashID, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecryptMessage(enc, fuzzHashID, nonce)
+		if err != nil || string(back) != message {
+			t.Fatalf("round trip of %q: %q, %v", message, back, err)
+		}
+	})
+}
+
+// FuzzSign: arbitrary bytes never panic; for a valid JSON object the fast
+// scanner must agree with slowSign, an independent implementation on
+// encoding/json and sort.
+func FuzzSign(f *testing.F) {
+	f.Add([]byte(`{"ShopNo":"NA0249_001","OrderNo":"A202110507397","Amount":79900,"PrdtName":"商品 & <測試>","ATMParam":{"ExpireDate":"20211010"},"List":[1,2],"Empty":"","Nil":null,"Flag":true}`), "NjM4MDk5")
+	f.Add([]byte(`{"b":1,"B":2,"a":"x\u0026y","A":"\"q\"","_":"u","Z":-0.5e+10}`), "")
+	f.Add([]byte(`{"a":{"b":{"c":[[[{"d":"}"}]]]}},"e":"]"}`), "n")
+	f.Add([]byte(` { "k" : "v" } `), "n")
+	f.Add([]byte(`{"k":"v"} x`), "n")
+	f.Add([]byte(`[1,2]`), "n")
+	f.Add([]byte(`{"k":tru}`), "n")
+	f.Fuzz(func(t *testing.T, data []byte, nonce string) {
+		got, err := Sign(data, nonce, fuzzHashID)
+		if err != nil && !errors.Is(err, ErrMalformedMessage) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+		if !json.Valid(data) || !utf8.Valid(data) {
+			return // only "no panic" is asked of invalid input
+		}
+		want, werr := slowSign(data, nonce, fuzzHashID)
+		switch {
+		case werr != nil && err == nil:
+			t.Fatalf("Sign accepted %q: %v", data, werr)
+		case werr != nil:
+			return // not an object: both refuse
+		case err != nil && jsonDepth(data) > maxJSONDepth:
+			return // the scanner's documented nesting limit
+		case err != nil:
+			t.Fatalf("Sign refused a valid object %q: %v", data, err)
+		case got != want:
+			t.Fatalf("Sign(%q) = %s, slow implementation says %s", data, got, want)
+		}
+	})
+}
+
+// slowSign implements the sign rule (protocol §2.5) independently of the
+// scanner: encoding/json reads the top-level members, sort orders them.
+func slowSign(msg []byte, nonce, hashID string) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", errors.New("not an object")
+	}
+	type member struct{ name, value string }
+	var ms []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		name := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return "", err
+		}
+		switch raw[0] {
+		case '{', '[', 'n':
+		case '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return "", err
+			}
+			if s != "" {
+				ms = append(ms, member{name, s})
+			}
+		default:
+			ms = append(ms, member{name, string(raw)})
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return "", err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", errors.New("trailing data")
+	}
+	lower := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 32
+			}
+			return r
+		}, s)
+	}
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := lower(ms[i].name), lower(ms[j].name)
+		if a != b {
+			return a < b
+		}
+		return ms[i].name < ms[j].name
+	})
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.name + "=" + m.value
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "&") + nonce + hashID))
+	return strings.ToUpper(hex.EncodeToString(sum[:])), nil
+}
+
+// jsonDepth is the deepest nesting of objects and arrays in valid JSON.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// FuzzTimestamp: parsing never panics, and whatever parses prints back as
+// itself (the 12-digit form exactly) and survives a JSON round trip.
+func FuzzTimestamp(f *testing.F) {
+	for _, s := range []string{"", "202110012245", "20211001", "20211001224530", "202102310000", "000101010800", "999912312359", "2021100122", "２０２１", "202113010000", "2021-10-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var viaJSON Timestamp
+		_ = viaJSON.UnmarshalJSON([]byte(s)) // raw bytes, quotes or not
+		ts, err := ParseTimestamp(s)
+		if err != nil {
+			if !ts.IsZero() {
+				t.Fatalf("%q: error %v with a value %v", s, err, ts)
+			}
+			return
+		}
+		if s == "" {
+			if !ts.IsZero() {
+				t.Fatal("empty is not zero")
+			}
+			return
+		}
+		if ts.IsZero() {
+			t.Fatalf("%q parsed to the zero Timestamp (\"no value\")", s)
+		}
+		if len(s) == 12 && ts.String() != s {
+			t.Fatalf("%q prints as %q", s, ts.String())
+		}
+		back, err := ParseTimestamp(ts.String())
+		if err != nil || !back.Equal(ts) || back.DateOnly() != ts.DateOnly() {
+			t.Fatalf("%q → %q → %v, %v", s, ts.String(), back, err)
+		}
+		js, err := json.Marshal(ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dec Timestamp
+		if err := json.Unmarshal(js, &dec); err != nil || !dec.Equal(ts) {
+			t.Fatalf("JSON round trip of %q: %s → %v, %v", s, js, dec, err)
+		}
+		if ts.Time().Location() != Taipei {
+			t.Fatalf("%q not in Taipei time", s)
+		}
+	})
+}
+
+// FuzzAmount: decoding never panics; it accepts exactly an optional minus
+// and 1–18 digits, bare or quoted, plus "", `""` and null; whatever it
+// accepts round-trips through MarshalJSON.
+func FuzzAmount(f *testing.F) {
+	for _, s := range []string{`79900`, `"9440300"`, `""`, `null`, `-500`, `"-"`, `1e5`, `799.00`, `"1`, `999999999999999999`, `9999999999999999999`, `"+5"`, `" 5"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a Amount
+		err := a.UnmarshalJSON(b)
+		inner := b
+		if len(inner) >= 2 && inner[0] == '"' && inner[len(inner)-1] == '"' {
+			inner = inner[1 : len(inner)-1]
+		}
+		digits := strings.TrimPrefix(string(inner), "-")
+		wantOK := len(inner) == 0 || string(inner) == "null" ||
+			(len(digits) >= 1 && len(digits) <= 18 && strings.Trim(digits, "0123456789") == "")
+		if (err == nil) != wantOK {
+			t.Fatalf("UnmarshalJSON(%q): err %v, want ok=%v", b, err, wantOK)
+		}
+		if err != nil {
+			return
+		}
+		js, err := a.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Amount
+		if err := json.Unmarshal(js, &back); err != nil || back != a {
+			t.Fatalf("round trip of %q: %s → %d, %v", b, js, back, err)
+		}
+		_ = a.String()
+	})
+}
+
+// FuzzQueryConditionsValidate: Validate never panics, and whatever it
+// accepts is sendable: OrderNo within the bank's rules, every time the
+// 12-digit Taipei form with start ≤ end, and a request the signer takes.
+func FuzzQueryConditionsValidate(f *testing.F) {
+	f.Add("A202110507397", "A", "Y", int64(1633017600), int64(1633104000), int64(0), int64(0))
+	f.Add("", "", "", int64(0), int64(0), int64(0), int64(0))
+	f.Add("bad%", "X", "Q", int64(-62135596800), int64(253402300799), int64(5), int64(4))
+	f.Add(" x", "C", "O", int64(0), int64(0), int64(253402271999), int64(253402300800))
+	f.Add("", "", "", int64(253402300800), int64(253402271999), int64(0), int64(0))      // start in year 10000
+	f.Add("", "", "", int64(253402271999), int64(253402271999+3600), int64(0), int64(0)) // 9999-12-31 in UTC, 10000 in Taipei
+	f.Fuzz(func(t *testing.T, orderNo, payType, payFlag string, os, oe, ps, pe int64) {
+		at := func(sec int64) time.Time {
+			if sec == 0 {
+				return time.Time{}
+			}
+			return time.Unix(sec, 0).UTC()
+		}
+		q := QueryConditions{OrderNo: orderNo, PayType: PayType(payType), PayFlag: PayFlag(payFlag),
+			OrderDateTimeS: at(os), OrderDateTimeE: at(oe), PayDateTimeS: at(ps), PayDateTimeE: at(pe)}
+		err := q.Validate()
+		o := Order{OrderNo: orderNo, PayType: PayType(payType), PayStatus: PayStatus(payFlag), TSDate: At(at(os)), PayDate: At(at(pe))}
+		_ = q.Match(&o)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field == "" {
+				t.Fatalf("not a *ValidationError naming a field: %v", err)
+			}
+			return
+		}
+		if len(orderNo) > 50 || strings.ContainsAny(orderNo, `'"%`) || strings.TrimSpace(orderNo) != orderNo {
+			t.Fatalf("accepted OrderNo %q", orderNo)
+		}
+		for _, r := range [][2]time.Time{{q.OrderDateTimeS, q.OrderDateTimeE}, {q.PayDateTimeS, q.PayDateTimeE}} {
+			s, e := wireMinute(r[0]), wireMinute(r[1])
+			if (s == "") != (e == "") {
+				t.Fatalf("half a range accepted: %q %q", s, e)
+			}
+			if s == "" {
+				continue
+			}
+			for _, w := range []string{s, e} {
+				if len(w) != 12 || strings.Trim(w, "0123456789") != "" {
+					t.Fatalf("accepted a time that is not yyyyMMddHHmm: %q", w)
+				}
+			}
+			if s > e {
+				t.Fatalf("accepted start %s after end %s", s, e)
+			}
+		}
+		req := orderQueryRequest{ShopNo: "NA0001_001", OrderNo: q.OrderNo, PayType: q.PayType, PayFlag: q.PayFlag,
+			OrderDateTimeS: wireMinute(q.OrderDateTimeS), OrderDateTimeE: wireMinute(q.OrderDateTimeE),
+			PayDateTimeS: wireMinute(q.PayDateTimeS), PayDateTimeE: wireMinute(q.PayDateTimeE)}
+		if _, err := Seal("OrderQuery", "NA0001_001", req, "N", fuzzHashID); err != nil {
+			t.Fatalf("valid conditions do not seal: %v", err)
+		}
+	})
+}
+
+// Hostile sizes and shapes, beyond what the fuzzer's small inputs reach:
+// each is refused or handled in linear time, without a stack overflow.
+func TestHostileInputsBounded(t *testing.T) {
+	t.Parallel()
+	deep := func(n int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	manyFields := func(n int) []byte {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"k":"v"`)
+		}
+		b.WriteByte('}')
+		return b.Bytes()
+	}
+	for name, tc := range map[string]struct {
+		msg    []byte
+		wantOK bool
+	}{
+		"depth 64":           {deep(64), true},
+		"depth 65":           {deep(65), false},
+		"depth 1e6":          {deep(1_000_000), false},
+		"unclosed 1e6":       {[]byte(`{"a":` + strings.Repeat("[", 1_000_000)), false},
+		"long string 1MiB":   {[]byte(`{"a":"` + strings.Repeat("x", 1<<20) + `"}`), true},
+		"unterminated 1MiB":  {[]byte(`{"a":"` + strings.Repeat("x", 1<<20)), false},
+		"backslashes 1MiB":   {[]byte(`{"a":"` + strings.Repeat(`\`, 1<<20)), false},
+		"50k fields":         {manyFields(50_000), true},
+		"number 256KiB":      {[]byte(`{"a":` + strings.Repeat("9", 256<<10) + `}`), true},
+		"escapes 256KiB":     {[]byte(`{"a":"` + strings.Repeat(`\u0041`, 1<<15) + `"}`), true},
+		"nested strings 1e4": {[]byte(`{"a":[` + strings.TrimSuffix(strings.Repeat(`"}]",`, 10_000), ",") + `]}`), true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, err := Sign(tc.msg, "N", fuzzHashID)
+			if tc.wantOK && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.wantOK && !errors.Is(err, ErrMalformedMessage) {
+				t.Fatalf("want a *MessageError, got %v", err)
+			}
+			if tc.wantOK {
+				env, err := Seal("OrderQuery", "NA0001_001", tc.msg, "N", fuzzHashID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := env.Open(fuzzHashID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var r ResponseOrderQuery
+			_ = json.Unmarshal(tc.msg, &r)
+			// Linear work takes milliseconds; the bound is loose for -race on a busy machine.
+			if d := time.Since(start); d > 20*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}
+
+// FuzzParseReturnNotification: the ReturnURL form from a browser is
+// arbitrary input. Parsing never panics; what it accepts passes the ShopNo
+// and PayToken rules; what it refuses is a *ValidationError naming one of
+// the documented fields. (The BackendURL body has FuzzNotificationBody.)
+func FuzzParseReturnNotification(f *testing.F) {
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=NA0249_001&PayToken=PT0000000123ABCDEF"), "")
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=NA0249_001&PayToken=%27x"), "")
+	f.Add("POST", "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"ShopNo\"\r\n\r\nNA0249_001\r\n--x--\r\n"), "")
+	f.Add("GET", "", []byte(nil), "ShopNo=NA0249_001&PayToken=PT1")
+	f.Add("POST", "application/json", []byte(`{"ShopNo":"NA0249_001","PayToken":"PT1"}`), "PayToken=PT1")
+	f.Add("PUT", "", []byte("x"), "")
+	f.Add("POST", "application/x-www-form-urlencoded", []byte("ShopNo=%zz&&&==;"), "a=%")
+	f.Fuzz(func(t *testing.T, method, contentType string, body []byte, query string) {
+		if len(method) == 0 || len(method) > 10 || strings.ContainsAny(method, " \t\r\n/") {
+			method = "POST"
+		}
+		r := httptest.NewRequest("POST", "/return", bytes.NewReader(body))
+		r.Method = method
+		r.URL.RawQuery = query
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		shopNo, payToken, err := ParseReturnNotification(r)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("not a *ValidationError: %T %v", err, err)
+			}
+			switch ve.Field {
+			case "Method", "Body", "ShopNo", "PayToken":
+			default:
+				t.Fatalf("undocumented field %q", ve.Field)
+			}
+			return
+		}
+		if checkShopNo(shopNo) != nil || checkPayToken(payToken) != nil {
+			t.Fatalf("accepted ShopNo %q PayToken %q", shopNo, payToken)
+		}
+	})
+}
+
+// A huge ReturnURL form is refused at MaxNotificationBytes, without
+// reading (or keeping) the rest.
+func TestReturnNotificationBodyBounded(t *testing.T) {
+	t.Parallel()
+	body := io.MultiReader(strings.NewReader("ShopNo=NA0249_001&PayToken="), &endlessReader{})
+	r := httptest.NewRequest("POST", "/return", body)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := time.Now()
+	_, _, err := ParseReturnNotification(r)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "Body" {
+		t.Fatalf("want a Body *ValidationError, got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("read too long")
+	}
+}
+
+// endlessReader yields 'A' forever.
+type endlessReader struct{}
+
+func (*endlessReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'A'
+	}
+	return len(p), nil
+}
