@@ -12,7 +12,7 @@
 //
 // The gateway layer answers 404 for unknown paths (paths are
 // case-sensitive and live under BasePath), 405 for other methods, 401
-// without the right X-KeyID (WithKeyID), 415 for a non-JSON body, all
+// without the right X-KeyID (WithKeyID), 415 for a body declared as other than JSON, all
 // unencrypted. /Order then checks the envelope: the shop (E0101, plain),
 // Version (E3301), the nonce — single use, only from the IP address that
 // fetched it, and valid for NonceLifetime by the server's clock (E3001

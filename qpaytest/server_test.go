@@ -39,7 +39,8 @@ func TestGateway(t *testing.T) {
 		{"path case", "POST", base + "/funbiz/QPay.WebAPI/api/Nonce", "application/json", "key-1", 404},
 		{"GET", "GET", s.URL() + "/Nonce", "", "key-1", 405},
 		{"form body", "POST", s.URL() + "/Nonce", "application/x-www-form-urlencoded", "key-1", 415},
-		{"no content type", "POST", s.URL() + "/Order", "", "key-1", 415},
+		{"no content type is read as JSON", "POST", s.URL() + "/Nonce", "", "key-1", 200},
+		{"text body", "POST", s.URL() + "/Order", "text/plain", "key-1", 415},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
