@@ -34,17 +34,9 @@ set, pending ones are rescheduled. Schedule it with cron, e.g. every 10 minutes.
   */10 * * * *  qpay reconcile --db /var/lib/shop/pending.db -o csv >> reconcile.log`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(db, false)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			c, done, err := a.connect()
-			if err != nil {
-				return err
-			}
-			defer done()
-			return a.reconcilePass(cmd.Context(), c, store)
+			return a.withStore(db, false, func(c *sinopac.Client, store *reconcile.SQLStore) error {
+				return a.reconcilePass(cmd.Context(), c, store)
+			})
 		},
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", "", "SQLite file holding the pending orders (required)")
@@ -69,6 +61,22 @@ func openStore(path string, create bool) (*reconcile.SQLStore, error) {
 		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// withStore opens the SQLite store and the client, runs fn, and closes
+// both.
+func (a *app) withStore(path string, create bool, fn func(*sinopac.Client, *reconcile.SQLStore) error) error {
+	store, err := openStore(path, create)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	c, done, err := a.connect()
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(c, store)
 }
 
 // reconcilePass runs one pass and prints each event as the handler gets
@@ -152,30 +160,22 @@ its 00:00, --expires: its 23:59).`,
 					return err
 				}
 			}
-			store, err := openStore(*db, true)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			c, done, err := a.connect()
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := reconcile.New(c, store, func(context.Context, reconcile.Event) error { return nil })
-			if err != nil {
-				return err
-			}
-			if err := r.Track(cmd.Context(), o); err != nil {
-				return err
-			}
-			e, err := store.Get(cmd.Context(), o.OrderNo)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "qpay: tracking %s in %s; next check due %s\n", e.OrderNo, *db,
-				e.NextCheck.In(sinopac.Taipei).Format(humanTime))
-			return nil
+			return a.withStore(*db, true, func(c *sinopac.Client, store *reconcile.SQLStore) error {
+				r, err := reconcile.New(c, store, func(context.Context, reconcile.Event) error { return nil })
+				if err != nil {
+					return err
+				}
+				if err := r.Track(cmd.Context(), o); err != nil {
+					return err
+				}
+				e, err := store.Get(cmd.Context(), o.OrderNo)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "qpay: tracking %s in %s; next check due %s\n", e.OrderNo, *db,
+					e.NextCheck.In(sinopac.Taipei).Format(humanTime))
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
