@@ -166,11 +166,11 @@ func TestVersion(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
 		t.Fatal(err)
 	}
-	if v.Module != "github.com/funbiz-go/sinopac" || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go1.") {
+	if v.Module != "github.com/funbiz-go/sinopac/cmd/qpay" || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go1.") {
 		t.Errorf("version %+v", v)
 	}
 	r = qpay(t, nil, "", "version")
-	if !strings.HasPrefix(r.stdout, "qpay "+v.Version+" (github.com/funbiz-go/sinopac) "+v.GoVersion) {
+	if !strings.HasPrefix(r.stdout, "qpay "+v.Version+" (github.com/funbiz-go/sinopac/cmd/qpay) "+v.GoVersion) {
 		t.Errorf("version table: %q", r.stdout)
 	}
 }

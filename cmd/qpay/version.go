@@ -31,7 +31,7 @@ type versionView struct {
 }
 
 func newVersionView() *versionView {
-	v := &versionView{Module: "github.com/funbiz-go/sinopac", Version: "(unknown)",
+	v := &versionView{Module: "github.com/funbiz-go/sinopac/cmd/qpay", Version: "(unknown)",
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Path != "" {
