@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// allotQueryService is AllotQuery (撥款): it changes nothing.
+var allotQueryService = &service{name: "AllotQuery", idempotent: true,
+	reply: replyModel{strField("ShopNo"), strField("Date"), strField("Status"), strField("Description")}}
+
 // AllotQuery asks for the bank's payouts to the shop (撥款) between two
 // Taipei dates, inclusive, for one PayType.
 type AllotQuery struct {
@@ -48,7 +52,7 @@ type AllotItem struct {
 }
 
 // Code is the result code of Description: CodeOK, or CodeNoData.
-func (r *ResponseAllotQuery) Code() string { c, _ := parseDescription(r.Description); return c }
+func (r *ResponseAllotQuery) Code() Code { c, _ := parseDescription(r.Description); return c }
 
 type allotQueryRequest struct {
 	ShopNo     string  `json:"ShopNo"`
@@ -91,7 +95,7 @@ func (c *Client) QueryAllot(ctx context.Context, q AllotQuery) (*ResponseAllotQu
 		PayType:    q.PayType,
 	}
 	var r ResponseAllotQuery
-	if err := c.do(ctx, "AllotQuery", req, &r); err != nil {
+	if err := c.do(ctx, allotQueryService, req, &r); err != nil {
 		return nil, err
 	}
 	if r.Allot == nil {

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// billQueryService is BillQuery (對帳): it changes nothing.
+var billQueryService = &service{name: "BillQuery", idempotent: true,
+	reply: replyModel{strField("ShopNo"), strField("Date"), strField("Status"), strField("Description"), strField("BillDate")}}
+
 // BillQuery asks for one day's statement (對帳). The bank keeps statements
 // for 30 days and today's is not closed yet, so BillDate must be 1 to 30
 // days before today, in Taipei.
@@ -41,7 +45,7 @@ type BillItem struct {
 }
 
 // Code is the result code of Description: CodeOK, or CodeNoData.
-func (r *ResponseBillQuery) Code() string { c, _ := parseDescription(r.Description); return c }
+func (r *ResponseBillQuery) Code() Code { c, _ := parseDescription(r.Description); return c }
 
 type billQueryRequest struct {
 	ShopNo   string `json:"ShopNo"`
@@ -81,7 +85,7 @@ func (c *Client) QueryBill(ctx context.Context, q BillQuery) (*ResponseBillQuery
 	}
 	var r ResponseBillQuery
 	req := billQueryRequest{ShopNo: c.shopNo, BillDate: q.BillDate.In(Taipei).Format("20060102")}
-	if err := c.do(ctx, "BillQuery", req, &r); err != nil {
+	if err := c.do(ctx, billQueryService, req, &r); err != nil {
 		return nil, err
 	}
 	if r.OrderList == nil {

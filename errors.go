@@ -3,34 +3,7 @@ package sinopac
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-)
-
-// Result codes the bank puts at the start of Description (protocol §3).
-// Branch on APIError.Code with these, never on the text.
-const (
-	CodeOK              = "S0000" // 處理成功
-	CodeNoData          = "S0001" // 處理成功，查無資料: success with no data
-	CodeBadSign         = "E0000" // 安全簽章錯誤
-	CodeBadFormat       = "E0001" // 請求格式錯誤
-	CodeShopWrong       = "E0100"
-	CodeShopUnknown     = "E0101"
-	CodeDuplicateOrder  = "E0302" // OrderNo already used
-	CodeAmount          = "E0401" // amount not a whole TWD
-	CodeNoCondition     = "E2101" // 訂單查詢條件不足
-	CodeQueryFailed     = "E2199"
-	CodePayTokenInvalid = "E2501" // 付款查詢 Token 錯誤
-	CodeNotFound        = "E2601" // 資料不存在
-	CodeNonceError      = "E3001"
-	CodeNonceInvalid    = "E3002"
-	CodeNonceExpired    = "E3003"
-	CodeVersion         = "E3301"
-	CodeNoService       = "E3401"
-	CodeMessageContent  = "E3501"
-	CodeBusy            = "E9900" // 系統忙碌中: retryable
-	CodeSystem          = "E9999"
-	CodeMaintenance     = "M0001" // 系統維護中: retryable
 )
 
 // ErrSignatureMismatch is matched (errors.Is) by every error for a reply
@@ -56,7 +29,7 @@ func (e *ValidationError) Error() string {
 type APIError struct {
 	Service     string // APIService, e.g. "OrderQuery"
 	Status      string // "F"
-	Code        string // e.g. "E2101"; compare with the Code… constants
+	Code        Code   // e.g. "E2101"; compare with the Code… constants
 	Message     string // the bank's text after the code, e.g. "訂單查詢條件不足"
 	Description string // the bank's Description as sent
 }
@@ -67,44 +40,7 @@ func (e *APIError) Error() string {
 
 // Retryable reports whether the bank said to try again later: busy,
 // maintenance or a nonce problem (a new call gets a new nonce).
-func (e *APIError) Retryable() bool {
-	switch e.Code {
-	case CodeBusy, CodeMaintenance, CodeNonceError, CodeNonceInvalid, CodeNonceExpired:
-		return true
-	}
-	return false
-}
-
-// parseDescription splits "S0000 – 處理成功" into its code and text. The
-// bank separates them with an EN DASH; a plain dash or a space is tolerated.
-func parseDescription(d string) (code, msg string) {
-	d = strings.TrimSpace(d)
-	for _, sep := range []string{"–", "-", "—", " "} {
-		if i := strings.Index(d, sep); i > 0 {
-			c := strings.TrimSpace(d[:i])
-			if isCode(c) {
-				return c, strings.TrimSpace(d[i+len(sep):])
-			}
-		}
-	}
-	if isCode(d) {
-		return d, ""
-	}
-	return "", d
-}
-
-// isCode matches a result code: a letter and four digits ("E2101").
-func isCode(s string) bool {
-	if len(s) != 5 || s[0] < 'A' || s[0] > 'Z' {
-		return false
-	}
-	for i := 1; i < 5; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func (e *APIError) Retryable() bool { return e.Code.Retryable() }
 
 // GatewayError is an HTTP reply that is not a sealed QPay envelope: a
 // non-200 status from the API gateway (401 bad X-KeyID, 403, 429 rate, 499

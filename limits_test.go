@@ -210,7 +210,7 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	_, err = c2.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae, "TLS 1.2 handshake succeeded and the plain F body was read")
-	assert.Equal(t, "E9999", ae.Code)
+	assert.Equal(t, CodeSystem, ae.Code)
 }
 
 // A hung server: the caller's deadline ends the call; no goroutine stays.

@@ -26,24 +26,24 @@ func (c *Client) nonce(ctx context.Context) (string, error) {
 // fetchNonce is POST {base}/Nonce with {"ShopNo":…}.
 func (c *Client) fetchNonce(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
-	status, hdr, reply, _, err := c.post(ctx, "Nonce", "/Nonce", body)
+	status, hdr, reply, _, err := c.post(ctx, nonceEndpoint, "/Nonce", body)
 	if err != nil {
 		return "", err
 	}
 	if status != http.StatusOK {
-		return "", c.gatewayError("Nonce", status, hdr, reply)
+		return "", c.gatewayError(nonceEndpoint, status, hdr, reply)
 	}
 	var r struct{ Nonce, Status, Description string }
 	if err := json.Unmarshal(reply, &r); err != nil {
-		return "", c.gatewayError("Nonce", status, hdr, reply)
+		return "", c.gatewayError(nonceEndpoint, status, hdr, reply)
 	}
 	switch {
 	case r.Nonce != "" && validNonce(r.Nonce):
 		return r.Nonce, nil
 	case r.Nonce == "" && r.Status != "":
-		return "", apiError("Nonce", r.Status, r.Description)
+		return "", apiError(nonceEndpoint, r.Status, r.Description)
 	}
-	return "", &MessageError{Service: "Nonce", Reason: "reply holds no usable Nonce"}
+	return "", &MessageError{Service: nonceEndpoint, Reason: "reply holds no usable Nonce"}
 }
 
 // validNonce accepts printable ASCII of sane length: the nonce goes into

@@ -13,6 +13,12 @@ import (
 // MaxATMAmount is the largest virtual-account order: NT$30,000.
 const MaxATMAmount Amount = 3000000
 
+// orderCreateService is OrderCreate (建立訂單): it creates an order, so it
+// is never resent once it may have reached the bank.
+var orderCreateService = &service{name: "OrderCreate",
+	reply: replyModel{strField("OrderNo"), strField("ShopNo"), strField("TSNo"), intField("Amount"), strField("Status"),
+		strField("Description"), strField("Param1"), strField("Param2"), strField("Param3"), strField("PayType"), strField("QRCodeURL")}}
+
 // OrderCreateRequest is an OrderCreate (建立訂單) request. Its JSON is the
 // wire form: empty fields and nil parameter blocks are left out.
 //
@@ -365,7 +371,7 @@ func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*Resp
 		return nil, err
 	}
 	var r ResponseOrderCreate
-	err := c.do(ctx, "OrderCreate", &req, &r)
+	err := c.do(ctx, orderCreateService, &req, &r)
 	if err == nil {
 		if r.OrderNo != "" && r.OrderNo != req.OrderNo {
 			err = &MessageError{Service: "OrderCreate", Reason: "reply is for another OrderNo"}

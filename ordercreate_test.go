@@ -248,8 +248,8 @@ func TestCreateOrderValidBoundaries(t *testing.T) {
 
 func TestCreateOrderStatusF(t *testing.T) {
 	t.Parallel()
-	for _, code := range []string{CodeDuplicateOrder, CodeAmount, CodeBadSign, CodeSystem} {
-		t.Run(code, func(t *testing.T) {
+	for _, code := range []Code{CodeDuplicateOrder, CodeAmount, CodeBadSign, CodeSystem} {
+		t.Run(string(code), func(t *testing.T) {
 			t.Parallel()
 			bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(code, "失敗") })
 			r, err := bank.client().CreateOrder(t.Context(), specLike())

@@ -9,6 +9,12 @@ import (
 // MaintainCommand is what OrderMaintain does to an order.
 type MaintainCommand string
 
+// orderMaintainService is OrderMaintain (訂單維護): it captures, cancels,
+// refunds, so it is never resent once it may have reached the bank.
+var orderMaintainService = &service{name: "OrderMaintain",
+	reply: replyModel{strField("OrderNo"), strField("ShopNo"), strField("TSNo"), strField("Command"), intField("Amount"),
+		strField("Date"), strField("Status"), strField("Description"), strField("RefundToken")}}
+
 // The OrderMaintain commands (protocol §7).
 const (
 	CommandCapture       MaintainCommand = "P" // capture a card authorisation (請款)
@@ -133,12 +139,12 @@ func (c *Client) MaintainOrder(ctx context.Context, req OrderMaintainRequest) (*
 	}
 	start := time.Now()
 	var r ResponseOrderMaintain
-	err := c.do(ctx, "OrderMaintain", &wire, &r)
+	err := c.do(ctx, orderMaintainService, &wire, &r)
 	if err == nil && req.Command == CommandRefund && r.RefundToken != "" {
 		// The first step of a virtual-account refund: confirm it.
 		wire.RefundToken = r.RefundToken
 		r = ResponseOrderMaintain{}
-		err = c.do(ctx, "OrderMaintain", &wire, &r)
+		err = c.do(ctx, orderMaintainService, &wire, &r)
 	}
 	if err == nil {
 		if r.OrderNo != "" && r.OrderNo != req.OrderNo {

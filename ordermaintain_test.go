@@ -100,7 +100,7 @@ func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 	_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(500))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "E2799", ae.Code)
+	assert.Equal(t, Code("E2799"), ae.Code)
 	assert.Len(t, bank.requests(), 2, "a Status F is an answer: no query, no third call")
 }
 

@@ -19,6 +19,10 @@ const (
 // MaxPayTokenBytes is the length of a PayToken (X(100)).
 const MaxPayTokenBytes = 100
 
+// orderPayQueryService is OrderPayQuery (訊息查詢服務): it changes nothing.
+var orderPayQueryService = &service{name: "OrderPayQuery", idempotent: true,
+	reply: replyModel{strField("ShopNo"), strField("PayToken"), strField("Date"), strField("Status"), strField("Description")}}
+
 // ResponseOrderPayQuery is a verified OrderPayQuery reply: what the bank
 // says a PayToken (from a notification) stands for.
 //
@@ -82,7 +86,7 @@ func (r *ResponseOrderPayQuery) Paid() bool {
 }
 
 // Code is the result code of the transaction's Description (e.g. "S0000").
-func (t *TSResult) Code() string { c, _ := parseDescription(t.Description); return c }
+func (t *TSResult) Code() Code { c, _ := parseDescription(t.Description); return c }
 
 type orderPayQueryRequest struct {
 	ShopNo   string `json:"ShopNo"`
@@ -113,7 +117,7 @@ func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOr
 		return nil, err
 	}
 	var r ResponseOrderPayQuery
-	if err := c.do(ctx, "OrderPayQuery", orderPayQueryRequest{ShopNo: c.shopNo, PayToken: payToken}, &r); err != nil {
+	if err := c.do(ctx, orderPayQueryService, orderPayQueryRequest{ShopNo: c.shopNo, PayToken: payToken}, &r); err != nil {
 		return nil, err
 	}
 	// A reply about another token or shop is not an answer to this question.

@@ -11,6 +11,10 @@ import (
 // has no paging: a range with more is cut silently.
 const MaxOrdersPerQuery = 300
 
+// orderQueryService is OrderQuery (訂單交易查詢): it changes nothing.
+var orderQueryService = &service{name: "OrderQuery", idempotent: true,
+	reply: replyModel{strField("ShopNo"), strField("Date"), strField("Status"), strField("Description")}}
+
 // QueryConditions select orders for OrderQuery (訂單交易查詢). At least one
 // condition is required. A date range needs both ends; zero times mean "no
 // range". Times are sent to the minute in Taipei time, whatever their
@@ -38,7 +42,7 @@ type ResponseOrderQuery struct {
 
 // Code is the result code of Description: CodeOK, or CodeNoData when no
 // order matched.
-func (r *ResponseOrderQuery) Code() string { c, _ := parseDescription(r.Description); return c }
+func (r *ResponseOrderQuery) Code() Code { c, _ := parseDescription(r.Description); return c }
 
 // Truncated reports a full page: the bank returns at most
 // MaxOrdersPerQuery orders, so there may be more. Narrow the range, or use
@@ -155,7 +159,7 @@ func (c *Client) QueryOrders(ctx context.Context, q QueryConditions) (*ResponseO
 		PayFlag:        q.PayFlag,
 	}
 	var r ResponseOrderQuery
-	if err := c.do(ctx, "OrderQuery", req, &r); err != nil {
+	if err := c.do(ctx, orderQueryService, req, &r); err != nil {
 		return nil, err
 	}
 	if r.OrderList == nil {

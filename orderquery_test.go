@@ -225,7 +225,7 @@ func TestQueryOrdersReplyErrors(t *testing.T) {
 			assert.LessOrEqual(t, len(ge.Excerpt), excerptLen)
 		}
 	}
-	apiErr := func(code string) check {
+	apiErr := func(code Code) check {
 		return func(t *testing.T, err error) {
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
@@ -449,7 +449,7 @@ func TestParseDescription(t *testing.T) {
 		"":                    {"", ""},
 	} {
 		code, msg := parseDescription(in)
-		assert.Equal(t, want, [2]string{code, msg}, in)
+		assert.Equal(t, want, [2]string{string(code), msg}, in)
 	}
 }
 

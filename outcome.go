@@ -187,13 +187,13 @@ func nonceStep(err error) bool {
 	var ae *APIError
 	switch {
 	case errors.As(err, &ne):
-		return ne.Service == "Nonce"
+		return ne.Service == nonceEndpoint
 	case errors.As(err, &ge):
-		return ge.Service == "Nonce"
+		return ge.Service == nonceEndpoint
 	case errors.As(err, &me):
-		return me.Service == "Nonce"
+		return me.Service == nonceEndpoint
 	case errors.As(err, &ae):
-		return ae.Service == "Nonce"
+		return ae.Service == nonceEndpoint
 	}
 	return false
 }

@@ -188,7 +188,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 }
 
-func sealedF(code string) *fakeReply {
+func sealedF(code Code) *fakeReply {
 	return &fakeReply{seal: map[string]any{"ShopNo": "NA0001_001", "Status": "F", "Description": code + " – 失敗"}}
 }
 
@@ -261,7 +261,7 @@ func isGateway(status int) func(*testing.T, error) {
 	}
 }
 
-func hasCode(code string) func(*testing.T, error) {
+func hasCode(code Code) func(*testing.T, error) {
 	return func(t *testing.T, err error) {
 		t.Helper()
 		var ae *APIError

@@ -219,18 +219,18 @@ func (c *Client) LogValue() slog.Value {
 // are built on it; use it for services or fields the SDK does not model.
 // payload must be a JSON object (a struct, map, or raw JSON bytes).
 func (c *Client) Call(ctx context.Context, service string, payload any) ([]byte, error) {
-	plain, _, err := c.call(ctx, service, payload)
+	plain, _, err := c.call(ctx, lookupService(service), payload)
 	return plain, err
 }
 
 // do calls service and decodes a successful reply into out.
-func (c *Client) do(ctx context.Context, service string, payload, out any) error {
-	plain, _, err := c.call(ctx, service, payload)
+func (c *Client) do(ctx context.Context, svc *service, payload, out any) error {
+	plain, _, err := c.call(ctx, svc, payload)
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(plain, out); err != nil {
-		return &MessageError{Service: service, Reason: "reply does not decode: " + scrubJSONError(err)}
+		return &MessageError{Service: svc.name, Reason: "reply does not decode: " + scrubJSONError(err)}
 	}
 	return nil
 }
@@ -250,7 +250,8 @@ func scrubJSONError(err error) string {
 }
 
 // call runs the pipeline with the retry policy.
-func (c *Client) call(ctx context.Context, service string, payload any) ([]byte, []field, error) {
+func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, []field, error) {
+	service := svc.name
 	if err := ctx.Err(); err != nil {
 		return nil, nil, &NetworkError{Service: service, Err: err}
 	}
@@ -258,7 +259,7 @@ func (c *Client) call(ctx context.Context, service string, payload any) ([]byte,
 	if err != nil {
 		return nil, nil, err
 	}
-	idempotent := idempotentServices[service]
+	idempotent := svc.idempotent
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		plain, fields, sent, err := c.attempt(ctx, service, plainReq)
@@ -282,12 +283,6 @@ func (c *Client) call(ctx context.Context, service string, payload any) ([]byte,
 		case <-t.C:
 		}
 	}
-}
-
-// idempotentServices change nothing at the bank and may be resent.
-var idempotentServices = map[string]bool{
-	"OrderQuery": true, "OrderPayQuery": true, "OrderUnCapturedQuery": true,
-	"BillQuery": true, "AllotQuery": true,
 }
 
 // attempt is one try: a fresh nonce, seal, post, open. sent reports whether

@@ -273,7 +273,7 @@ func TestE2ESimulatorChecksCreate(t *testing.T) {
 	_, c := e2e(t)
 	// Bypass the SDK's validation to see the simulator's own checks.
 	cases := []struct {
-		code string
+		code sinopac.Code
 		req  map[string]any
 	}{
 		{sinopac.CodeAmount, map[string]any{"OrderNo": "X1", "Amount": 150, "PayType": "A", "PrdtName": "x", "ATMParam": map[string]any{"ExpireDate": "20301231"}}},

@@ -149,8 +149,8 @@ func ok(fields map[string]any) bankReply {
 }
 
 // fail is a sealed Status F reply with code.
-func fail(code, text string) bankReply {
-	return bankReply{payload: map[string]any{"Status": "F", "Description": code + " – " + text}}
+func fail(code Code, text string) bankReply {
+	return bankReply{payload: map[string]any{"Status": "F", "Description": string(code) + " – " + text}}
 }
 
 // fixture answers with a reply file from testdata/replies, verbatim.

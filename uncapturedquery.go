@@ -2,6 +2,10 @@ package sinopac
 
 import "context"
 
+// unCapturedQueryService is OrderUnCapturedQuery: it changes nothing.
+var unCapturedQueryService = &service{name: "OrderUnCapturedQuery", idempotent: true,
+	reply: replyModel{strField("ShopNo"), strField("Date"), strField("Status"), strField("Description")}}
+
 // ResponseOrderUnCapturedQuery is a verified OrderUnCapturedQuery reply:
 // card orders authorised and not yet captured.
 type ResponseOrderUnCapturedQuery struct {
@@ -28,7 +32,7 @@ type UnCapturedOrder struct {
 }
 
 // Code is the result code of Description: CodeOK, or CodeNoData.
-func (r *ResponseOrderUnCapturedQuery) Code() string {
+func (r *ResponseOrderUnCapturedQuery) Code() Code {
 	c, _ := parseDescription(r.Description)
 	return c
 }
@@ -46,7 +50,7 @@ func (c *Client) QueryUnCaptured(ctx context.Context, orderNo string) (*Response
 		return nil, err
 	}
 	var r ResponseOrderUnCapturedQuery
-	if err := c.do(ctx, "OrderUnCapturedQuery", unCapturedQueryRequest{ShopNo: c.shopNo, OrderNo: orderNo}, &r); err != nil {
+	if err := c.do(ctx, unCapturedQueryService, unCapturedQueryRequest{ShopNo: c.shopNo, OrderNo: orderNo}, &r); err != nil {
 		return nil, err
 	}
 	if r.OrderList == nil {

@@ -1,6 +1,10 @@
 package qpaytest
 
-import "time"
+import (
+	"time"
+
+	"github.com/funbiz-go/sinopac"
+)
 
 // Fault makes the server misbehave for the next Times matching requests
 // (Times 0 means once, -1 forever). Service selects them by APIService
@@ -14,7 +18,7 @@ type Fault struct {
 	Body      string            // body for Status
 	Header    map[string]string // headers added to the answer, e.g. Retry-After
 	Delay     time.Duration     // sleep first (honours the request's context)
-	Code      string            // answer a sealed Status F reply with this code (e.g. "E9900")
+	Code      sinopac.Code      // answer a sealed Status F reply with this code (e.g. "E9900")
 	BadSign   bool              // sealed reply whose Sign is wrong
 	Garble    bool              // reply Message corrupted (not decryptable)
 	Plain     bool              // unencrypted JSON error body {"Status":"F","Description":...}

@@ -91,7 +91,7 @@ func (b *nonceBook) parse(n, ip string) (time.Time, uint64, bool) {
 // useNonce consumes a request's nonce: "" if it was good, else the code.
 // A nonce the server never issued (or issued to another IP) is E3001, one
 // presented before (reused) E3002, one older than NonceLifetime E3003.
-func (s *Server) useNonce(n, ip string) string {
+func (s *Server) useNonce(n, ip string) sinopac.Code {
 	issued, seq, ok := s.nonces.parse(n, ip) // secret is immutable: no lock
 	if !ok {
 		return sinopac.CodeNonceError

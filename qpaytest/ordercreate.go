@@ -59,7 +59,7 @@ type orderCreateReply struct {
 
 // failDetail is a refusal whose Description names the offending field
 // after the bank's text, e.g. "E0001 – 請求格式錯誤 (PrdtName)".
-func (s *Server) failDetail(code, detail string) any {
+func (s *Server) failDetail(code sinopac.Code, detail string) any {
 	r := s.fail(code).(failReply)
 	r.Description += " (" + detail + ")"
 	return r
@@ -156,7 +156,7 @@ func minutesOr(n, def int) time.Duration {
 }
 
 // checkCreate returns the bank's code and the field for a bad request.
-func (s *Server) checkCreate(q *orderCreateRequest) (code, field string) {
+func (s *Server) checkCreate(q *orderCreateRequest) (code sinopac.Code, field string) {
 	bad := sinopac.CodeBadFormat
 	switch {
 	case q.OrderNo == "" || badText(q.OrderNo, 50):

@@ -13,8 +13,8 @@ import (
 // a command the order's state does not allow, and a virtual-account
 // refund's RefundToken that is unknown or older than RefundTokenLifetime.
 const (
-	CodeOrderState  = "E2602"
-	CodeRefundToken = "E2603"
+	CodeOrderState  = sinopac.CodeOrderState
+	CodeRefundToken = sinopac.CodeRefundToken
 )
 
 // RefundTokenLifetime is how long the second call of a virtual-account
@@ -43,9 +43,12 @@ type orderMaintainReply struct {
 }
 
 // maintainError carries the code a state change is refused with.
-type maintainError struct{ code, detail string }
+type maintainError struct {
+	code   sinopac.Code
+	detail string
+}
 
-func (e *maintainError) Error() string { return e.code + " " + e.detail }
+func (e *maintainError) Error() string { return string(e.code) + " " + e.detail }
 
 // orderMaintain is OrderMaintain (protocol §7):
 //   - P captures an authorised card order (x300 → x400);

@@ -47,7 +47,7 @@ func TestOrderMaintainRefusals(t *testing.T) {
 	_, err := c.CreateOrder(ctx, sinopac.OrderCreateRequest{OrderNo: "A300", Amount: sinopac.TWD(300),
 		PayType: sinopac.PayTypeATM, ATMParam: sinopac.ATMExpiry(time.Now().Add(time.Hour)), PrdtName: "x"})
 	require.NoError(t, err)
-	code := func(err error) string {
+	code := func(err error) sinopac.Code {
 		var ae *sinopac.APIError
 		if assert.ErrorAs(t, err, &ae) {
 			return ae.Code

@@ -46,7 +46,7 @@ func (m minuteRange) has(ts sinopac.Timestamp) bool {
 // parseRange applies protocol §5's rules to a pair of yyyyMMddHHmm values:
 // both or neither (codeBoth), each well formed (codeFormat), S ≤ E
 // (codeOrder). It returns the failing code or "".
-func parseRange(s, e, codeFormat, codeBoth, codeOrder string) (minuteRange, string) {
+func parseRange(s, e string, codeFormat, codeBoth, codeOrder sinopac.Code) (minuteRange, sinopac.Code) {
 	if s == "" && e == "" {
 		return minuteRange{}, ""
 	}
@@ -101,13 +101,13 @@ func (s *Server) orderQuery(req *request) any {
 		q.PayDateTimeS == "" && q.PayDateTimeE == "" {
 		return s.fail(sinopac.CodeNoCondition)
 	}
-	od, code := parseRange(q.OrderDateTimeS, q.OrderDateTimeE, "E1901", "E1903", "E1904")
+	od, code := parseRange(q.OrderDateTimeS, q.OrderDateTimeE, sinopac.CodeOrderDateFormat, sinopac.CodeOrderDateBoth, sinopac.CodeOrderDateOrder)
 	if code != "" {
 		return s.fail(code)
 	}
 	// The spec lists the pay-date codes as (E3204, E3203) for the same two
 	// rules as (E1903, E1904).
-	pd, code := parseRange(q.PayDateTimeS, q.PayDateTimeE, "E3201", "E3204", "E3203")
+	pd, code := parseRange(q.PayDateTimeS, q.PayDateTimeE, sinopac.CodePayDateFormat, sinopac.CodePayDateBoth, sinopac.CodePayDateOrder)
 	if code != "" {
 		return s.fail(code)
 	}

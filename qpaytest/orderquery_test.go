@@ -316,7 +316,7 @@ func TestOrderQueryErrorCodes(t *testing.T) {
 	tests := []struct {
 		name string
 		req  map[string]string
-		code string
+		code sinopac.Code
 	}{
 		{"no condition", map[string]string{}, "E2101"},
 		{"order start only", map[string]string{"OrderDateTimeS": "202610010000"}, "E1903"},

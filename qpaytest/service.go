@@ -43,10 +43,10 @@ type result struct {
 }
 
 // ok is the success result for code (sinopac.CodeOK or CodeNoData).
-func ok(code string) result { return result{Status: "S", Description: description(code)} }
+func ok(code sinopac.Code) result { return result{Status: "S", Description: description(code)} }
 
 // failed is the failure result for code.
-func failed(code string) result { return result{Status: "F", Description: description(code)} }
+func failed(code sinopac.Code) result { return result{Status: "F", Description: description(code)} }
 
 // failReply is the whole sealed reply of a refused call.
 type failReply struct {
@@ -56,46 +56,15 @@ type failReply struct {
 }
 
 // fail is the sealed reply for a call refused with code.
-func (s *Server) fail(code string) any {
+func (s *Server) fail(code sinopac.Code) any {
 	return failReply{ShopNo: s.cfg.shopNo, Date: wireMinute(s.now()), result: failed(code)}
 }
 
-// descriptions are the bank's texts for the codes the simulator sends
-// (spec §10.1). The separator is an EN DASH with spaces, as the bank's.
-var descriptions = map[string]string{
-	sinopac.CodeOK:              "處理成功",
-	sinopac.CodeNoData:          "處理成功，查無資料",
-	sinopac.CodeBadSign:         "安全簽章錯誤",
-	sinopac.CodeBadFormat:       "請求格式錯誤",
-	sinopac.CodeShopWrong:       "商店代號錯誤",
-	sinopac.CodeShopUnknown:     "商店代號不存在",
-	sinopac.CodeDuplicateOrder:  "訂單編號重複",
-	sinopac.CodeAmount:          "金額錯誤",
-	"E1901":                     "訂單日期格式錯誤",
-	"E1903":                     "訂單起訖日期皆須輸入",
-	"E1904":                     "訂單起日不可大於迄日",
-	sinopac.CodeNoCondition:     "訂單查詢條件不足",
-	sinopac.CodeQueryFailed:     "查詢失敗",
-	sinopac.CodePayTokenInvalid: "付款查詢 Token 錯誤",
-	sinopac.CodeNotFound:        "資料不存在",
-	sinopac.CodeNonceError:      "Nonce 錯誤",
-	sinopac.CodeNonceInvalid:    "Nonce 無效",
-	sinopac.CodeNonceExpired:    "Nonce 已逾期",
-	"E3201":                     "付款日期格式錯誤",
-	"E3203":                     "付款起日不可大於迄日",
-	"E3204":                     "付款起訖日期皆須輸入",
-	sinopac.CodeVersion:         "版本錯誤",
-	sinopac.CodeNoService:       "查無此服務",
-	sinopac.CodeMessageContent:  "訊息內容錯誤",
-	sinopac.CodeBusy:            "系統忙碌中",
-	sinopac.CodeSystem:          "系統發生未知錯誤",
-	sinopac.CodeMaintenance:     "系統維護中",
-}
-
-// description is "CODE – text" for code.
-func description(code string) string {
-	if t, ok := descriptions[code]; ok {
-		return code + " – " + t
+// description is "CODE – text" for code, from the SDK's one code table;
+// a code the table lacks gets the generic text 錯誤.
+func description(code sinopac.Code) string {
+	if code.Known() {
+		return code.Description()
 	}
-	return code + " – 錯誤"
+	return string(code) + " – 錯誤"
 }

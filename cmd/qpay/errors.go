@@ -48,10 +48,7 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 	case errors.As(err, &ae):
 		if err != error(ae) { // wrapped: keep the context
 			msg := txt
-			if m, ok := codeMeanings[ae.Code]; ok {
-				msg += "\n  meaning: " + m
-			}
-			return exitFailed, msg, true
+			return exitFailed, msg + codeNotes(ae.Code), true
 		}
 		return exitFailed, explainAPIError(ae), true
 	case errors.As(err, &ge):
@@ -87,46 +84,45 @@ func explainAPIError(ae *sinopac.APIError) string {
 	case ae.Code != "" && ae.Message != "":
 		fmt.Fprintf(&b, "%s %s", ae.Code, ae.Message)
 	case ae.Code != "":
-		b.WriteString(ae.Code)
+		b.WriteString(string(ae.Code))
 	default:
 		b.WriteString(ae.Description)
 	}
-	if m, ok := codeMeanings[ae.Code]; ok {
-		b.WriteString("\n  meaning: " + m)
-	}
+	b.WriteString(codeNotes(ae.Code))
 	return b.String()
 }
 
-// codeMeanings explains the bank's result codes (spec §10.1) and says what
-// to do about them.
-var codeMeanings = map[string]string{
-	sinopac.CodeBadSign:         "the bank could not verify our Sign: the QPAY_HASH_* keys do not belong to QPAY_SHOP_NO",
-	sinopac.CodeBadFormat:       "the request format was refused",
-	sinopac.CodeShopWrong:       "the shop number is wrong: check QPAY_SHOP_NO",
-	sinopac.CodeShopUnknown:     "the bank does not know this shop number: check QPAY_SHOP_NO and sandbox vs production",
-	sinopac.CodeDuplicateOrder:  "this OrderNo was used before: query it ('qpay query --order-no …') instead of creating it again",
-	sinopac.CodeAmount:          "the amount must be whole New Taiwan dollars",
-	sinopac.CodeNoCondition:     "no query condition: give --order-no, --pay-type, a date range or --pay-flag",
-	sinopac.CodeQueryFailed:     "the query failed at the bank; try again later",
-	sinopac.CodePayTokenInvalid: "the bank does not know this PayToken",
-	sinopac.CodeNotFound:        "no such data at the bank",
-	sinopac.CodeNonceError:      "nonce error (the SDK fetches a fresh one per call; retry)",
-	sinopac.CodeNonceInvalid:    "nonce not valid (fetched from another IP address?)",
-	sinopac.CodeNonceExpired:    "nonce expired (is this machine's clock or network very slow?)",
-	sinopac.CodeVersion:         "envelope version refused",
-	sinopac.CodeNoService:       "the bank does not offer this APIService to this shop",
-	sinopac.CodeMessageContent:  "the bank could not read the message content: wrong hash keys?",
-	sinopac.CodeBusy:            "the bank is busy: try again in a minute",
-	sinopac.CodeSystem:          "unknown system error at the bank: try again later, then ask the bank",
-	sinopac.CodeMaintenance:     "the bank's system is under maintenance: try again later",
-	"E1901":                     "order date range: bad format",
-	"E1902":                     "order date range: both --from and --to are needed",
-	"E1903":                     "order date range: both --from and --to are needed",
-	"E1904":                     "order date range: --from is after --to",
-	"E3201":                     "payment date range: bad format",
-	"E3202":                     "payment date range: both --paid-from and --paid-to are needed",
-	"E3203":                     "payment date range: both --paid-from and --paid-to are needed",
-	"E3204":                     "payment date range: --paid-from is after --paid-to",
+// codeNotes are the meaning of a code, from the SDK's one code table
+// (shared with the simulator), and a hint naming qpay's own flags or
+// variables, as indented lines.
+func codeNotes(c sinopac.Code) string {
+	var s string
+	if m := c.Meaning(); m != "" {
+		s += "\n  meaning: " + m
+	}
+	if h, ok := codeHints[c]; ok {
+		s += "\n  hint: " + h
+	}
+	return s
+}
+
+// codeHints say where in qpay's own inputs to look for a code. What a code
+// means is sinopac.Code.Meaning; these only name flags and variables.
+var codeHints = map[sinopac.Code]string{
+	sinopac.CodeBadSign:         "check that QPAY_HASH_A1…B2 belong to QPAY_SHOP_NO",
+	sinopac.CodeShopWrong:       "check QPAY_SHOP_NO",
+	sinopac.CodeShopUnknown:     "check QPAY_SHOP_NO, and QPAY_SANDBOX or QPAY_BASE_URL",
+	sinopac.CodeDuplicateOrder:  "look the order up with 'qpay query --order-no …'",
+	sinopac.CodeNoCondition:     "give --order-no, --pay-type, --from/--to, --paid-from/--paid-to or --pay-flag",
+	sinopac.CodeOrderDateFormat: "check --from and --to",
+	sinopac.CodeOrderDateEnd:    "check --to",
+	sinopac.CodeOrderDateBoth:   "give both --from and --to",
+	sinopac.CodeOrderDateOrder:  "--from must not be after --to",
+	sinopac.CodePayDateFormat:   "check --paid-from and --paid-to",
+	sinopac.CodePayDateEnd:      "check --paid-to",
+	sinopac.CodePayDateBoth:     "give both --paid-from and --paid-to",
+	sinopac.CodePayDateOrder:    "--paid-from must not be after --paid-to",
+	sinopac.CodeMessageContent:  "check QPAY_HASH_A1…B2",
 }
 
 // gatewayMeaning says what an HTTP status from the gateway means for the
