@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -370,4 +371,42 @@ func TestFaultCreateDuplicateOfAnotherOrder(t *testing.T) {
 	assert.Equal(t, sinopac.CodeDuplicateOrder, ae.Code)
 	var u *sinopac.OutcomeUnknownError
 	assert.False(t, errors.As(err, &u), "a verified E0302 for another order is an answer")
+}
+
+// A refund whose reply was lost while the bank's query results lag: the
+// SDK says the outcome is unknown, not to refund again, and when to look
+// again; ResolveRefund then finds the refund by comparing the order's
+// refunds with those before it was sent.
+func ExampleClient_ResolveRefund() {
+	var waited atomic.Int64 // how far the bank's clock has moved on
+	bankClock := func() time.Time { return time.Now().Add(time.Duration(waited.Load())) }
+	srv := qpaytest.NewServer(qpaytest.WithClock(bankClock), qpaytest.WithQueryLag(2*time.Minute))
+	defer srv.Close()
+	srv.AddOrders(sinopac.Order{OrderNo: "C202611260005", TSNo: "NA024900000005", TSDate: sinopac.At(time.Now().Add(-time.Hour)),
+		Amount: sinopac.TWD(799), PayType: sinopac.PayTypeCard, PayStatus: "1C400", RefundFlag: "N"})
+	c, _ := srv.NewClient()
+	ctx := context.Background()
+
+	srv.InjectFault(qpaytest.Fault{Service: "OrderMaintain", DropReply: true})
+	_, err := c.Refund(ctx, "C202611260005", sinopac.TWD(200))
+	var unknown *sinopac.OutcomeUnknownError
+	if !errors.As(err, &unknown) {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("outcome unknown; safe to refund again:", unknown.SafeToResend())
+
+	waited.Store(int64(5 * time.Minute)) // in real life: wait until unknown.CheckAfter
+	r, err := c.ResolveRefund(ctx, unknown)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	o, _ := srv.Order("C202611260005")
+	fmt.Println("resolved:", r.Resolved, r.Amount)
+	fmt.Println("refunds at the bank:", len(o.RefundList))
+	// Output:
+	// outcome unknown; safe to refund again: false
+	// resolved: true NT$200.00
+	// refunds at the bank: 1
 }
