@@ -91,7 +91,7 @@ func envelopeResponse(t testing.TB, env *APIMessage) *http.Response {
 func (b *mockBank) client(opts ...Option) *Client {
 	b.t.Helper()
 	opts = append([]Option{WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: b.mt}), WithKeyID(testKeyID),
-		WithRetryPolicy(NoRetry)}, opts...)
+		WithRetryPolicy(NoRetry())}, opts...)
 	c, err := NewClient(testShop, testKeys, opts...)
 	require.NoError(b.t, err)
 	return c

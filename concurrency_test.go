@@ -26,7 +26,7 @@ func TestConcurrentMixedQueries(t *testing.T) {
 	s := qpaytest.NewServer(qpaytest.WithDemoData(), qpaytest.WithKeyID(concKeyID))
 	t.Cleanup(s.Close)
 	newClient := func(opts ...sinopac.Option) *sinopac.Client {
-		c, err := s.NewClient(append([]sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry)}, opts...)...)
+		c, err := s.NewClient(append([]sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry())}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

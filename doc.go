@@ -49,7 +49,15 @@
 //     be decrypted or decoded: truncated or non-hex Message, bad padding
 //     (often wrong keys), invalid JSON, an oversized body.
 //   - [*NetworkError]: the request failed below HTTP; it wraps the cause, so
-//     errors.Is(err, context.Canceled) works.
+//     errors.Is(err, context.Canceled) works. MaybeSent says whether the
+//     Order request may have reached the bank.
+//   - [*OutcomeUnknownError] and [*NotProcessedError] (errors.Is
+//     [ErrNotProcessed]): a create or maintain call the bank may have
+//     carried out, or provably never got (see Unknown outcomes).
+//
+// An [*APIError] with Unverified set came as plain JSON, not sealed: it is
+// not the bank's word, and a create or maintain call it answers is settled
+// as unknown.
 //
 // A failed call returns no partial result.
 //
@@ -59,10 +67,17 @@
 // bound on attempts and total time, the failures that clear by themselves:
 // connection errors and timeouts, HTTP 429/502/503/504 (Retry-After is
 // honoured), E9900 busy, M0001 maintenance and the nonce errors E3001–E3003.
-// Each attempt fetches a new nonce and signs anew. Only the calls that change
-// nothing are resent when their outcome is unknown (Nonce, OrderQuery,
-// OrderPayQuery, OrderUnCapturedQuery, BillQuery, AllotQuery); a create or
-// maintain call is resent only when the bank provably did not process it.
+// Each attempt fetches a new nonce and signs anew. The calls that change
+// nothing (Nonce, OrderQuery, OrderPayQuery, OrderUnCapturedQuery,
+// BillQuery, AllotQuery) are retried on any of these. A create or maintain
+// call is resent only when the failed attempt proves the bank did not
+// process it: the nonce step failed, the Order request provably never left
+// (the rate limiter's wait ended, or the transport failed before writing
+// it), or the bank's sealed and verified reply was E3001–E3003, E9900 or
+// M0001. After anything else that may have reached the bank — a timeout, a
+// dropped connection, any HTTP status (429 and 5xx included), an unsigned
+// body, a reply that does not verify — it is never resent by the SDK: its
+// outcome is settled (see Unknown outcomes).
 // The wait between attempts ends as soon as the context is cancelled. No
 // retry starts after MaxElapsed, and a Retry-After longer than that ends the
 // call with the error (its RetryAfter says when to come back); the attempt
@@ -85,10 +100,30 @@
 //
 // # Unknown outcomes
 //
-// A create or refund whose reply was lost may still have been carried out.
-// The SDK never resends it blindly: [Client.CreateOrder] and [Client.Refund]
-// look the order up with OrderQuery and return what the bank stored, or
-// [ErrNotProcessed] (safe to send again), or an [*OutcomeUnknownError].
+// Only the bank's sealed, verified reply decides whether a create or a
+// maintain call was carried out. When the request may have reached the
+// bank and no such reply came, the SDK settles it with OrderQuery:
+//
+//   - [Client.CreateOrder] looks the OrderNo up: an order with the
+//     request's Amount and PayType is returned with Resolved set. A create
+//     is idempotent by OrderNo — the bank refuses a second order with it
+//     (E0302), and CreateOrder settles that E0302 the same way — so sending
+//     the same request again is always safe.
+//   - [Client.Refund] (and [Client.MaintainOrder] with [CommandRefund])
+//     takes the order's refunds before sending and compares after: a new
+//     refund of the amount (for a full refund, of the balance left) is
+//     returned with Resolved set. The bank's clock does not matter.
+//
+// What settling cannot see is an [*OutcomeUnknownError], never "not
+// processed": the bank's query results can lag by minutes ([QueryLag]) and
+// a gateway can forward a request after the client gave up. Its
+// SafeToResend and Error say what to do — resend a create; never resend a
+// refund — and CheckAfter when to look again with [Client.ResolveCreate] or
+// [Client.ResolveRefund], which compare against what was kept. Capture,
+// cancel, stop-recurring and expiry changes are not settled: their unknown
+// outcome is an *OutcomeUnknownError, and repeating them does no harm.
+// [ErrNotProcessed] (a [*NotProcessedError]) means the request provably
+// never left: sending it again is safe.
 //
 // # Testing your code
 //

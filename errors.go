@@ -24,18 +24,28 @@ func (e *ValidationError) Error() string {
 	return "sinopac: invalid " + e.Field + ": " + e.Reason
 }
 
-// APIError is a reply the bank sealed and signed (or an unencrypted error
-// body it sent) whose Status is F.
+// APIError is a reply whose Status is F: sealed and signed by the bank, or
+// (Unverified) an unencrypted JSON body.
 type APIError struct {
 	Service     string // APIService, e.g. "OrderQuery"
 	Status      string // "F"
 	Code        Code   // e.g. "E2101"; compare with the Code… constants
 	Message     string // the bank's text after the code, e.g. "訂單查詢條件不足"
 	Description string // the bank's Description as sent
+	// Unverified is true for a plain JSON body without the sealed
+	// envelope: anyone on the path could have sent it, so it is not the
+	// bank's word. A query may still fail with it (and is retried on a
+	// retryable code); a create or maintain call it answers has an
+	// unknown outcome and is settled (see OutcomeUnknownError).
+	Unverified bool
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("sinopac: %s failed: %s %s", e.Service, e.Code, e.Message)
+	msg := fmt.Sprintf("sinopac: %s failed: %s %s", e.Service, e.Code, e.Message)
+	if e.Unverified {
+		msg += " (unsigned reply, not verified)"
+	}
+	return msg
 }
 
 // Retryable reports whether the bank said to try again later: busy,
@@ -96,8 +106,11 @@ func (e *MessageError) Is(target error) bool { return target == ErrMalformedMess
 type NetworkError struct {
 	Service string
 	Err     error
-	// MaybeSent is true when the request may have reached the bank before
-	// the failure (the outcome of a create or maintain call is unknown).
+	// MaybeSent is true when the Order request may have reached the bank
+	// before the failure: the outcome of a create or maintain call is then
+	// unknown. It is false when the request provably never left (the
+	// nonce step failed, the rate limiter's wait ended, or the transport
+	// failed before writing it). Set once by the pipeline.
 	MaybeSent bool
 }
 

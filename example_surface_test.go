@@ -54,9 +54,9 @@ func ExampleClient_CreateOrder_lostReply() {
 	var unknown *sinopac.OutcomeUnknownError
 	switch {
 	case errors.Is(err, sinopac.ErrNotProcessed):
-		fmt.Println("not created: safe to send again")
+		fmt.Println("never sent: safe to send again")
 	case errors.As(err, &unknown):
-		fmt.Println("outcome unknown: look it up later")
+		fmt.Println("outcome unknown: send the same request again, or ResolveCreate after", unknown.CheckAfter)
 	case err != nil:
 		fmt.Println(err)
 	default:

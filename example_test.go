@@ -83,7 +83,7 @@ func ExampleValidationError() {
 func ExampleAPIError() {
 	sim := qpaytest.NewServer(qpaytest.WithDemoData())
 	defer sim.Close()
-	c, _ := sim.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, _ := sim.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry()))
 
 	sim.InjectFault(qpaytest.Fault{Service: "OrderQuery", Code: sinopac.CodeBusy})
 	_, err := c.QueryOrders(context.Background(), sinopac.QueryConditions{OrderNo: "A202110507397"})

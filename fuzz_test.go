@@ -44,11 +44,22 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte(`{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`), "")
 	f.Fuzz(func(t *testing.T, body []byte, nonce string) {
 		// 1. As a reply body.
-		if plain, _, err := c.openReply("OrderQuery", 200, nil, body); err == nil {
+		plain, _, st, err := c.openReply("OrderQuery", 200, nil, body)
+		if err == nil {
 			var r ResponseOrderQuery
 			_ = json.Unmarshal(plain, &r)
 		} else if !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
+		}
+		if st == stageVerified {
+			// Only a sealed reply whose Sign verifies is the bank's word.
+			var env APIMessage
+			if json.Unmarshal(body, &env) != nil {
+				t.Fatalf("verified stage for a body that is no envelope")
+			}
+			if _, err := env.Open(fuzzHashID); err != nil {
+				t.Fatalf("verified stage for an envelope that does not open: %v", err)
+			}
 		}
 
 		// 2. As the plaintext of a sealed reply.
@@ -56,7 +67,7 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return // not a JSON object: Sign refuses it, as it must
 		}
-		plain, err := env.Open(fuzzHashID)
+		plain, err = env.Open(fuzzHashID)
 		if !utf8.Valid(body) {
 			// The bank speaks UTF-8; Open refuses anything else.
 			if !errors.Is(err, ErrMalformedMessage) {
@@ -78,7 +89,7 @@ func FuzzOpen(f *testing.F) {
 		}
 		// Through the client's reply path too: the envelope as JSON.
 		wire, _ := json.Marshal(env)
-		if _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
+		if _, _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
 

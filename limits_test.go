@@ -53,7 +53,7 @@ func TestHugeReplyIsBounded(t *testing.T) {
 			if tc.nonce {
 				srv := httptest.NewServer(endless(tc.status))
 				t.Cleanup(srv.Close)
-				c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry))
+				c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
 				require.NoError(t, err)
 				t.Cleanup(c.hc.CloseIdleConnections)
 				measureBounded(t, func() error { _, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"}); return err }, tc.check)
@@ -68,7 +68,7 @@ func TestHugeReplyIsBounded(t *testing.T) {
 				endless(tc.status)(w, r)
 			}))
 			t.Cleanup(srv.Close)
-			c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry))
+			c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
 			require.NoError(t, err)
 			t.Cleanup(c.hc.CloseIdleConnections)
 			measureBounded(t, func() error { _, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"}); return err }, tc.check)
@@ -129,7 +129,7 @@ func TestRedirectsRefused(t *testing.T) {
 				http.Redirect(w, r, other.URL+r.URL.Path, tc.status)
 			}))
 			t.Cleanup(redirector.Close)
-			opts := append([]Option{WithBaseURL(redirector.URL + fakeBase), WithRetryPolicy(NoRetry)}, tc.opts...)
+			opts := append([]Option{WithBaseURL(redirector.URL + fakeBase), WithRetryPolicy(NoRetry())}, tc.opts...)
 			c, err := NewClient("NA0001_001", fakeKeys, opts...)
 			require.NoError(t, err)
 			t.Cleanup(c.hc.CloseIdleConnections)
@@ -183,7 +183,7 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	srv.Config.ErrorLog = discardLogger()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(srv.URL+fakeBase), WithRetryPolicy(NoRetry))
+	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(srv.URL+fakeBase), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	// Trust the test server's certificate, keep everything else default.
 	tr := c.hc.Transport.(*http.Transport)
@@ -202,7 +202,7 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	ok.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	ok.StartTLS()
 	t.Cleanup(ok.Close)
-	c2, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(ok.URL+fakeBase), WithRetryPolicy(NoRetry))
+	c2, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(ok.URL+fakeBase), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	tr2 := c2.hc.Transport.(*http.Transport)
 	tr2.TLSClientConfig.RootCAs = ok.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs

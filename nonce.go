@@ -23,25 +23,30 @@ func (c *Client) nonce(ctx context.Context) (string, error) {
 	return c.fetchNonce(ctx)
 }
 
-// fetchNonce is POST {base}/Nonce with {"ShopNo":…}.
+// fetchNonce is POST {base}/Nonce with {"ShopNo":…}. Any failure of it
+// leaves the call at stageNonce (attempt records that): the Order request
+// was never made. The nonce reply is never sealed, so a Status F in it is
+// unverified.
 func (c *Client) fetchNonce(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
-	status, hdr, reply, _, err := c.post(ctx, nonceEndpoint, "/Nonce", body)
+	rep, _, err := c.post(ctx, nonceEndpoint, "/Nonce", body, stageNonce)
 	if err != nil {
 		return "", err
 	}
-	if status != http.StatusOK {
-		return "", c.gatewayError(nonceEndpoint, status, hdr, reply)
+	if rep.status != http.StatusOK {
+		return "", c.gatewayError(nonceEndpoint, rep.status, rep.header, rep.body)
 	}
 	var r struct{ Nonce, Status, Description string }
-	if err := json.Unmarshal(reply, &r); err != nil {
-		return "", c.gatewayError(nonceEndpoint, status, hdr, reply)
+	if err := json.Unmarshal(rep.body, &r); err != nil {
+		return "", c.gatewayError(nonceEndpoint, rep.status, rep.header, rep.body)
 	}
 	switch {
 	case r.Nonce != "" && validNonce(r.Nonce):
 		return r.Nonce, nil
 	case r.Nonce == "" && r.Status != "":
-		return "", apiError(nonceEndpoint, r.Status, r.Description)
+		ae := apiError(nonceEndpoint, r.Status, r.Description)
+		ae.Unverified = true
+		return "", ae
 	}
 	return "", &MessageError{Service: nonceEndpoint, Reason: "reply holds no usable Nonce"}
 }

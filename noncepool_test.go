@@ -145,7 +145,7 @@ func TestNoncePrefetchNoGoroutineOutlivesCall(t *testing.T) {
 func TestNoncePrefetchSkipsOldNonces(t *testing.T) {
 	t.Parallel()
 	b := newFakeBank(t)
-	c := b.client(WithNoncePrefetch(2), WithRetryPolicy(NoRetry))
+	c := b.client(WithNoncePrefetch(2), WithRetryPolicy(NoRetry()))
 	var offset atomic.Int64
 	c.nonces.now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})

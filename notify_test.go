@@ -74,7 +74,7 @@ func TestBackendHandler(t *testing.T) {
 				return tc.bank()
 			})
 			var called atomic.Bool
-			h := bank.client(WithRetryPolicy(NoRetry)).BackendHandler(func(_ context.Context, n *ResponseOrderPayQuery) error {
+			h := bank.client(WithRetryPolicy(NoRetry())).BackendHandler(func(_ context.Context, n *ResponseOrderPayQuery) error {
 				called.Store(true)
 				assert.Equal(t, Amount(9440300), n.TSResultContent.Amount)
 				assert.True(t, n.Paid())
@@ -227,7 +227,7 @@ func FuzzNotificationBody(f *testing.F) {
 	})
 	var calls atomic.Int64
 	var unverified atomic.Bool
-	h := bank.client(WithRetryPolicy(NoRetry)).BackendHandler(func(_ context.Context, n *ResponseOrderPayQuery) error {
+	h := bank.client(WithRetryPolicy(NoRetry())).BackendHandler(func(_ context.Context, n *ResponseOrderPayQuery) error {
 		calls.Add(1)
 		if n.PayToken != fixtureToken || n.TSResultContent.Amount != 9440300 {
 			unverified.Store(true)

@@ -139,9 +139,10 @@ type ResponseOrderCreate struct {
 	MobileParam *MobileParam `json:"MobileParam,omitempty"`
 	WalletParam *WalletParam `json:"WalletParam,omitempty"`
 
-	// Resolved is true when the create's own reply was lost (a timeout or
-	// connection loss after sending, an HTTP 5xx) and the order was then
-	// found with OrderQuery: the bank did create it. The reply is then
+	// Resolved is true when the create's own reply did not decide it (lost,
+	// an HTTP status, unverifiable, or the bank's E0302 for an OrderNo it
+	// already holds) and the order was then found with OrderQuery with the
+	// request's Amount and PayType: the bank did create it. The reply is then
 	// built from the stored order: OrderNo, ShopNo, TSNo, Amount, PayType,
 	// Param1–3 and the payment details OrderQuery returns (ATMParam
 	// AtmPayNo and WebAtmURL, CardParam CardPayURL, MobileParam
@@ -338,26 +339,31 @@ func checkURL(name, v string) error {
 // OrderCreateRequest); ShopNo is filled from the client when empty and must
 // equal it otherwise.
 //
-// A create is never resent blindly (see RetryPolicy). When its outcome is
-// unknown because the request may have reached the bank (a timeout or lost
-// connection after sending, an HTTP 5xx), CreateOrder settles it with an
-// OrderQuery for the OrderNo:
-//   - the order exists with the same Amount and PayType: the bank created
-//     it, and CreateOrder returns it with Resolved set (and a nil error);
-//   - no such order: a *NotProcessedError (errors.Is ErrNotProcessed):
-//     sending the same request again is safe;
-//   - the query fails too, the context was cancelled, or the order is an
-//     e-wallet one (OrderQuery does not return PayType W orders): an
-//     *OutcomeUnknownError; do not resend, look the order up later.
+// A create is idempotent by OrderNo, so sending the same request again is
+// always safe: the bank refuses a second order with that OrderNo (E0302),
+// and CreateOrder settles every verified E0302 with an OrderQuery for the
+// OrderNo: an order with the same Amount and PayType is taken as this
+// request's (returned with Resolved set, nil error); a different order
+// leaves the *APIError E0302 as it is.
+//
+// Only the bank's verified reply decides a create. When the request may
+// have reached the bank and no verified reply came (a timeout, a dropped
+// connection, any HTTP status such as 429 or 5xx, an unsigned body, a reply
+// that does not verify), CreateOrder settles it the same way: the order
+// found with the same Amount and PayType is returned Resolved; otherwise an
+// *OutcomeUnknownError (the query's results can lag, and a gateway may
+// forward the request late, so not finding it is no proof): send the same
+// request again, or look again with ResolveCreate. E-wallet orders
+// (PayType W) are not returned by OrderQuery: their unknown outcome cannot
+// be settled.
+//
+// A *NotProcessedError (errors.Is ErrNotProcessed) means the request never
+// left (the nonce step failed, or the connection failed before the request
+// was written); any other *APIError is the bank's refusal.
 //
 // When ctx's deadline is what cut the create short, the settling query
 // still runs, detached from that deadline and bounded by SettleTimeout: a
 // timeout is the usual way a create's reply gets lost.
-//
-// A reply that arrives but fails verification (ErrSignatureMismatch,
-// ErrMalformedMessage) is also an *OutcomeUnknownError, without a query.
-// Any other failure, a Status F (*APIError, e.g. CodeDuplicateOrder) or a
-// gateway 4xx, means the bank did not create the order.
 func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*ResponseOrderCreate, error) {
 	if req.ShopNo == "" {
 		req.ShopNo = c.shopNo
@@ -370,34 +376,99 @@ func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*Resp
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	var r ResponseOrderCreate
-	err := c.do(ctx, orderCreateService, &req, &r)
+	st, err := c.send(ctx, orderCreateService, &req, &r)
 	if err == nil {
-		if r.OrderNo != "" && r.OrderNo != req.OrderNo {
-			err = &MessageError{Service: "OrderCreate", Reason: "reply is for another OrderNo"}
-		} else {
+		if r.OrderNo == "" || r.OrderNo == req.OrderNo {
 			return &r, nil
 		}
+		err = &MessageError{Service: orderCreateService.name, Reason: "reply is for another OrderNo"}
 	}
-	return c.settleCreate(ctx, &req, err)
+	var ae *APIError
+	switch {
+	case st.neverLeft():
+		return nil, &NotProcessedError{Service: orderCreateService.name, OrderNo: req.OrderNo, Err: err}
+	case st.verdict(err) && !(errors.As(err, &ae) && ae.Code == CodeDuplicateOrder):
+		return nil, err
+	}
+	b := &createBasis{req: req, start: start}
+	u := &OutcomeUnknownError{Service: orderCreateService.name, OrderNo: req.OrderNo, Err: err, shopNo: c.shopNo, basis: b}
+	if req.PayType == PayTypeWallet {
+		u.QueryErr = errWalletNotQueryable
+		return nil, u
+	}
+	o, qerr := c.settleLookup(ctx, req.OrderNo)
+	return b.judge(o, qerr, u)
 }
 
-// settleCreate turns a create's failure into a result or a precise error.
-func (c *Client) settleCreate(ctx context.Context, req *OrderCreateRequest, err error) (*ResponseOrderCreate, error) {
-	if req.PayType == PayTypeWallet && classify(err) == outcomeMaybeDone {
-		return nil, &OutcomeUnknownError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err, QueryErr: errWalletNotQueryable}
+// ResolveCreate looks again at a create whose outcome was unknown, by its
+// OrderNo, Amount and PayType: the order found is returned with Resolved
+// set; otherwise a new *OutcomeUnknownError (u is not changed) whose
+// CheckAfter says whether waiting may still help. Not finding the order is
+// never taken as proof that the bank did not create it; once CheckAfter is
+// zero, send the same request again (safe: see CreateOrder).
+func (c *Client) ResolveCreate(ctx context.Context, u *OutcomeUnknownError) (*ResponseOrderCreate, error) {
+	if err := c.checkResolvable(u); err != nil {
+		return nil, err
 	}
-	o, serr := c.settle(ctx, "OrderCreate", req.OrderNo, err)
+	b, ok := u.basis.(*createBasis)
+	if !ok {
+		return nil, &ValidationError{Field: "OutcomeUnknownError", Reason: "is not from CreateOrder"}
+	}
+	next := *u
+	next.QueryErr, next.CheckAfter = nil, time.Time{}
+	if b.req.PayType == PayTypeWallet {
+		next.QueryErr = errWalletNotQueryable
+		return nil, &next
+	}
+	o, qerr := c.lookupOrder(ctx, b.req.OrderNo)
+	return b.judge(o, qerr, &next)
+}
+
+// createBasis is what an unknown create keeps to be looked at again.
+type createBasis struct {
+	req   OrderCreateRequest
+	start time.Time
+}
+
+// judge decides a create from the settling query's result: u is returned
+// (completed) when it does not.
+func (b *createBasis) judge(o *Order, qerr error, u *OutcomeUnknownError) (*ResponseOrderCreate, error) {
+	var ae *APIError
 	switch {
-	case serr != nil:
-		return nil, serr
-	case o.Amount != req.Amount || o.PayType != req.PayType:
+	case qerr != nil:
+		u.QueryErr = qerr
+	case o == nil:
+		u.QueryErr = ErrNoTrace
+	case o.Amount == b.req.Amount && o.PayType == b.req.PayType:
+		return createdFromOrder(o, u.shopNo), nil
+	case errors.As(u.Err, &ae) && ae.Code == CodeDuplicateOrder && !ae.Unverified:
+		// The bank's verified E0302, and the order under the OrderNo is not
+		// this request: the bank refused it.
+		return nil, u.Err
+	default:
 		// Not the order we sent: the OrderNo was taken before, so the
 		// bank refused ours (E0302) if it saw it at all.
-		return nil, &OutcomeUnknownError{Service: "OrderCreate", OrderNo: req.OrderNo, Err: err,
-			QueryErr: fmt.Errorf("sinopac: OrderNo %s already holds an order of %v, PayType %s", o.OrderNo, o.Amount, o.PayType)}
+		u.QueryErr = fmt.Errorf("sinopac: OrderNo %s already holds an order of %v, PayType %s: not this request", o.OrderNo, o.Amount, o.PayType)
+		return nil, u
 	}
-	return createdFromOrder(o, c.shopNo), nil
+	u.CheckAfter = checkAfter(b.start)
+	return nil, u
+}
+
+func (*createBasis) safeToResend() bool { return true }
+
+func (b *createBasis) advice(e *OutcomeUnknownError) string {
+	if b.req.PayType == PayTypeWallet {
+		return "sending the same request again is safe (the bank refuses a second order with this OrderNo, E0302), " +
+			"but OrderQuery does not return e-wallet (PayType W) orders: confirm with the bank whether it exists"
+	}
+	msg := "sending the same request again is safe (if the bank holds the order, its E0302 is recognised and the order returned)"
+	if !e.CheckAfter.IsZero() {
+		msg += ", or look again with ResolveCreate after " + e.CheckAfter.Format(time.RFC3339)
+	}
+	return msg
 }
 
 var errWalletNotQueryable = errors.New("sinopac: OrderQuery does not return e-wallet (PayType W) orders")

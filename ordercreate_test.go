@@ -248,7 +248,7 @@ func TestCreateOrderValidBoundaries(t *testing.T) {
 
 func TestCreateOrderStatusF(t *testing.T) {
 	t.Parallel()
-	for _, code := range []Code{CodeDuplicateOrder, CodeAmount, CodeBadSign, CodeSystem} {
+	for _, code := range []Code{CodeAmount, CodeBadSign, CodeSystem} {
 		t.Run(string(code), func(t *testing.T) {
 			t.Parallel()
 			bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(code, "失敗") })
@@ -261,6 +261,68 @@ func TestCreateOrderStatusF(t *testing.T) {
 			assert.Len(t, bank.requests(), 1, "a create is neither resent nor settled after a Status F")
 		})
 	}
+}
+
+// A verified E0302 is settled by OrderQuery: the OrderNo holding this
+// request's order (same Amount and PayType) means the bank created it, an
+// earlier send of the same request; another order leaves the refusal.
+func TestCreateOrderDuplicateSettled(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		query bankReply
+		check func(t *testing.T, r *ResponseOrderCreate, err error)
+	}{
+		{"same order", ok(storedOrder(TWD(500))), func(t *testing.T, r *ResponseOrderCreate, err error) {
+			require.NoError(t, err)
+			assert.True(t, r.Resolved)
+			assert.Equal(t, "NA024900000210", r.TSNo)
+		}},
+		{"another amount", ok(storedOrder(TWD(900))), func(t *testing.T, r *ResponseOrderCreate, err error) {
+			assert.Nil(t, r)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, CodeDuplicateOrder, ae.Code)
+			var u *OutcomeUnknownError
+			assert.False(t, errors.As(err, &u), "the bank's verified refusal, as it is")
+		}},
+		{"not visible yet", ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}), func(t *testing.T, r *ResponseOrderCreate, err error) {
+			assert.Nil(t, r)
+			var u *OutcomeUnknownError
+			require.ErrorAs(t, err, &u, "the bank holds some order under the OrderNo: whose is unknown")
+			assert.ErrorIs(t, err, ErrNoTrace)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, CodeDuplicateOrder, ae.Code)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+				if service == "OrderCreate" {
+					return fail(CodeDuplicateOrder, "訂單編號重複")
+				}
+				return tc.query
+			})
+			r, err := bank.client().CreateOrder(t.Context(), specLike())
+			tc.check(t, r, err)
+			assert.Len(t, bank.requests(), 2, "one create, one query")
+		})
+	}
+	t.Run("unsigned E0302 is no answer", func(t *testing.T) {
+		t.Parallel()
+		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+			if service == "OrderCreate" {
+				return bankReply{status: 200, body: `{"Status":"F","Description":"E0302 – 訂單編號重複"}`}
+			}
+			return ok(storedOrder(TWD(900)))
+		})
+		_, err := bank.client().CreateOrder(t.Context(), specLike())
+		var u *OutcomeUnknownError
+		require.ErrorAs(t, err, &u)
+		assert.ErrorContains(t, u.QueryErr, "already holds an order of NT$900.00")
+	})
 }
 
 func specLike() OrderCreateRequest {
@@ -311,15 +373,19 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 			},
 		},
 		{
-			name: "lost reply, no order", create: lost,
+			name: "lost reply, no order (yet)", create: lost,
 			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				assert.Nil(t, r)
-				assert.ErrorIs(t, err, ErrNotProcessed)
-				var npe *NotProcessedError
-				require.ErrorAs(t, err, &npe)
-				assert.Equal(t, "A202611260001", npe.OrderNo)
+				assert.NotErrorIs(t, err, ErrNotProcessed, "the query may lag: absence is no proof")
+				var oue *OutcomeUnknownError
+				require.ErrorAs(t, err, &oue)
+				assert.Equal(t, "A202611260001", oue.OrderNo)
+				assert.ErrorIs(t, err, ErrNoTrace)
+				assert.True(t, oue.SafeToResend())
+				assert.WithinDuration(t, time.Now().Add(QueryLag), oue.CheckAfter, time.Minute)
+				assert.Contains(t, err.Error(), "sending the same request again is safe")
 				var ne *NetworkError
 				require.ErrorAs(t, err, &ne, "the cause stays reachable")
 				assert.True(t, ne.MaybeSent)
@@ -349,32 +415,48 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 			},
 		},
 		{
-			name: "bad sign: unknown, no query", create: bankReply{payload: map[string]any{"Status": "S"}, badSign: true},
-			services: []string{"OrderCreate"},
+			// The settling query is the bank's verified word even when the
+			// create's reply was forged: a found order is trusted.
+			name: "bad sign, order stored", create: bankReply{payload: map[string]any{"Status": "S"}, badSign: true},
+			query:    func() bankReply { return ok(storedOrder(TWD(500))) },
+			services: []string{"OrderCreate", "OrderQuery"},
+			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
+				require.NoError(t, err)
+				assert.True(t, r.Resolved)
+			},
+		},
+		{
+			name: "bad sign, no order", create: bankReply{payload: map[string]any{"Status": "S"}, badSign: true},
+			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
 				require.ErrorAs(t, err, &oue)
 				assert.ErrorIs(t, err, ErrSignatureMismatch)
-				assert.Nil(t, oue.QueryErr)
+				assert.ErrorIs(t, oue.QueryErr, ErrNoTrace)
 			},
 		},
 		{
-			name: "200 garbage: unknown, no query", create: bankReply{status: 200, body: "<html>oops</html>"},
-			services: []string{"OrderCreate"},
+			name: "200 garbage", create: bankReply{status: 200, body: "<html>oops</html>"},
+			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
 				require.ErrorAs(t, err, &oue)
 			},
 		},
 		{
-			name: "403: refused at the gateway", create: bankReply{status: 403, body: "forbidden"},
-			services: []string{"OrderCreate"},
+			// Only a verified reply decides: an HTTP status on the Order
+			// POST, from whatever stands in front of the bank, does not.
+			name: "403 on the Order POST", create: bankReply{status: 403, body: "forbidden"},
+			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
+				var oue *OutcomeUnknownError
+				require.ErrorAs(t, err, &oue)
 				var ge *GatewayError
 				require.ErrorAs(t, err, &ge)
 				assert.Equal(t, 403, ge.StatusCode)
-				var oue *OutcomeUnknownError
-				assert.False(t, errors.As(err, &oue))
 			},
 		},
 	}
@@ -387,7 +469,7 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 				}
 				return tc.query()
 			})
-			r, err := bank.client().CreateOrder(t.Context(), specLike())
+			r, err := bank.client(WithRetryPolicy(NoRetry())).CreateOrder(t.Context(), specLike())
 			tc.check(t, r, err)
 			var got []string
 			for _, q := range bank.requests() {
@@ -429,9 +511,11 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 		bank.mt.RegisterResponder(http.MethodPost, mockBase+"/Nonce", func(*http.Request) (*http.Response, error) {
 			return nil, errConnReset
 		})
-		_, err := bank.client(WithRetryPolicy(NoRetry)).CreateOrder(t.Context(), specLike())
+		_, err := bank.client(WithRetryPolicy(NoRetry())).CreateOrder(t.Context(), specLike())
 		var ne *NetworkError
 		require.ErrorAs(t, err, &ne)
+		assert.False(t, ne.MaybeSent)
+		assert.ErrorIs(t, err, ErrNotProcessed, "the Order request never existed")
 		var oue *OutcomeUnknownError
 		assert.False(t, errors.As(err, &oue))
 		assert.Empty(t, bank.requests())
@@ -465,7 +549,9 @@ func TestCreateOrderDeadlineSettles(t *testing.T) {
 				require.NoError(t, err)
 				assert.True(t, r.Resolved)
 			} else {
-				require.ErrorIs(t, err, ErrNotProcessed)
+				var oue *OutcomeUnknownError
+				require.ErrorAs(t, err, &oue)
+				assert.ErrorIs(t, err, ErrNoTrace)
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
 			}
 			var got []string

@@ -2,7 +2,9 @@ package sinopac
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -62,10 +64,12 @@ type ResponseOrderMaintain struct {
 	// MaintainOrder has already used it for the second step.
 	RefundToken string `json:"RefundToken"`
 
-	// Resolved is true when the refund's own reply was lost and the refund
-	// was then found in the order's RefundList with OrderQuery. The reply
-	// is then built from the order: OrderNo, ShopNo, TSNo, Command, and
-	// Amount and Date from the refund entry; Status is "S".
+	// Resolved is true when the refund's own reply did not decide it (lost,
+	// an HTTP status, unverifiable) and the refund was then found with
+	// OrderQuery: a new entry in the order's RefundList (see
+	// MaintainOrder). The reply is then built from the order: OrderNo,
+	// ShopNo, TSNo, Command, and Amount and Date from the refund entry;
+	// Status is "S".
 	Resolved bool `json:"-"`
 	// Order is the order as OrderQuery returned it when Resolved, else nil.
 	Order *Order `json:"-"`
@@ -110,25 +114,43 @@ func (r OrderMaintainRequest) Validate() error {
 // MaintainOrder changes an order (APIService OrderMaintain): capture,
 // cancel, refund, stop recurring, or change a virtual account's deadline.
 //
-// A virtual-account refund takes two calls at the bank: the first returns
-// a RefundToken and the second repeats the request with it within 120 s.
-// MaintainOrder makes both; the reply is the second's.
+// Only the bank's verified reply decides the outcome; a *NotProcessedError
+// (errors.Is ErrNotProcessed) means the request never left. OrderMaintain
+// is never resent automatically once it may have reached the bank (see
+// RetryPolicy).
 //
-// OrderMaintain is never resent blindly. When a refund's outcome is
-// unknown because the request may have reached the bank (a timeout or lost
-// connection after sending, an HTTP 5xx), MaintainOrder settles it with an
-// OrderQuery: a refund of that Amount (any amount for a full refund) in the
-// order's RefundList dated from the start of the call (with two minutes'
-// allowance for clock skew) means it was done, and MaintainOrder returns it
-// with Resolved set; none means a *NotProcessedError (safe to send again);
-// a failing query or a cancelled context means an *OutcomeUnknownError
-// (an expired deadline does not stop the query: see CreateOrder). Two
-// equal refunds of one order within those minutes cannot be told apart:
-// the earlier one is taken for this one.
-// The other commands are not settled: repeating a capture, cancel, stop or
-// expiry change on an order already in that state fails at the bank and
-// does nothing twice, so their unknown outcome comes back as the
-// *NetworkError (MaybeSent) or *GatewayError it was.
+// A refund (Command R) first takes the order's refunds with one OrderQuery
+// (the baseline; if that query fails, the refund is not sent: a
+// *NotProcessedError). When the refund's outcome is then unknown (a
+// timeout, a dropped connection, any HTTP status such as 429 or 5xx, an
+// unsigned or unverifiable reply), MaintainOrder settles it by difference
+// with a second OrderQuery: a refund entry that was not in the baseline,
+// has not failed, and is of the requested Amount — for a full refund
+// (Amount 0), of the balance the baseline left — is this refund: returned
+// with Resolved set. Where the bank sends no RefundList, the increase of
+// the order's RefundAmount is compared instead. Nothing new is an
+// *OutcomeUnknownError, never "not processed" (the query's results can lag
+// and a gateway may forward the refund late): do not refund again; look
+// again with ResolveRefund after its CheckAfter. The bank's clock does not
+// matter to this comparison. What it cannot tell apart: a refund of the
+// same amount made meanwhile by someone else, or one made earlier within
+// QueryLag that the baseline did not show yet.
+//
+// A virtual-account refund takes two calls at the bank: the first returns
+// a RefundToken (and moves no money), the second repeats the request with
+// it within 120 s. MaintainOrder makes both; the reply is the second's. An
+// unknown outcome of the first call on an order the baseline shows as a
+// virtual account (PayType A) is a *NotProcessedError: no money can have
+// moved. The second call's is settled as above.
+//
+// The other commands are not settled: their unknown outcome is an
+// *OutcomeUnknownError without a query (look the order up with
+// QueryOrders). Repeating them does no harm: the bank refuses to capture,
+// cancel or stop an order already in that state, and a deadline set twice
+// is the same deadline.
+//
+// When ctx's deadline is what cut the call short, the settling query
+// still runs, detached from it and bounded by SettleTimeout.
 func (c *Client) MaintainOrder(ctx context.Context, req OrderMaintainRequest) (*ResponseOrderMaintain, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -137,61 +159,211 @@ func (c *Client) MaintainOrder(ctx context.Context, req OrderMaintainRequest) (*
 		ShopNo: c.shopNo, OrderNo: req.OrderNo, Command: req.Command, Amount: req.Amount,
 		Remark: req.Remark, ExpireDateTime: wireMinute(req.ExpireDateTime),
 	}
+	if req.Command == CommandRefund {
+		return c.refund(ctx, &req, &wire)
+	}
 	start := time.Now()
-	var r ResponseOrderMaintain
-	err := c.do(ctx, orderMaintainService, &wire, &r)
-	if err == nil && req.Command == CommandRefund && r.RefundToken != "" {
-		// The first step of a virtual-account refund: confirm it.
-		wire.RefundToken = r.RefundToken
-		r = ResponseOrderMaintain{}
-		err = c.do(ctx, orderMaintainService, &wire, &r)
-	}
-	if err == nil {
-		if r.OrderNo != "" && r.OrderNo != req.OrderNo {
-			err = &MessageError{Service: "OrderMaintain", Reason: "reply is for another OrderNo"}
-		} else {
-			return &r, nil
-		}
-	}
-	if req.Command != CommandRefund {
-		if classify(err) == outcomeUntrusted {
-			return nil, &OutcomeUnknownError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err}
-		}
+	r, st, err := c.maintain(ctx, &wire)
+	switch {
+	case err == nil:
+		return r, nil
+	case st.neverLeft():
+		return nil, &NotProcessedError{Service: orderMaintainService.name, OrderNo: req.OrderNo, Err: err}
+	case st.verdict(err):
 		return nil, err
 	}
-	return c.settleRefund(ctx, &req, start, err)
+	return nil, &OutcomeUnknownError{Service: orderMaintainService.name, OrderNo: req.OrderNo, Err: err,
+		CheckAfter: checkAfter(start), shopNo: c.shopNo, basis: commandBasis(req.Command)}
 }
 
-// refundSkew allows for the bank's clock being behind ours.
-const refundSkew = 2 * time.Minute
+// maintain is one OrderMaintain call; a verified reply about another order
+// is not an answer about this one.
+func (c *Client) maintain(ctx context.Context, wire *orderMaintainRequest) (*ResponseOrderMaintain, stage, error) {
+	var r ResponseOrderMaintain
+	st, err := c.send(ctx, orderMaintainService, wire, &r)
+	if err == nil && r.OrderNo != "" && r.OrderNo != wire.OrderNo {
+		err = &MessageError{Service: orderMaintainService.name, Reason: "reply is for another OrderNo"}
+	}
+	if err != nil {
+		return nil, st, err
+	}
+	return &r, st, nil
+}
 
-func (c *Client) settleRefund(ctx context.Context, req *OrderMaintainRequest, start time.Time, err error) (*ResponseOrderMaintain, error) {
-	o, serr := c.settle(ctx, "OrderMaintain", req.OrderNo, err)
-	if serr != nil {
-		return nil, serr
+// refund is MaintainOrder for Command R: baseline, one or two calls, and
+// settling by difference.
+func (c *Client) refund(ctx context.Context, req *OrderMaintainRequest, wire *orderMaintainRequest) (*ResponseOrderMaintain, error) {
+	notSent := func(err error) error {
+		return &NotProcessedError{Service: orderMaintainService.name, OrderNo: req.OrderNo, Err: err}
 	}
-	refunds := o.RefundList
-	if len(refunds) == 0 && o.Refunded() {
-		// Before RefundList (2025) only the latest refund was reported.
-		refunds = []Refund{{RefundDate: o.RefundDate, RefundAmount: o.RefundAmount, RefundStatus: o.RefundStatus}}
+	start := time.Now()
+	o, err := c.lookupOrder(ctx, req.OrderNo)
+	if err != nil {
+		return nil, notSent(fmt.Errorf("sinopac: refund not sent: the OrderQuery that takes the order's refunds first failed: %w", err))
 	}
-	since := start.Add(-refundSkew).Truncate(time.Minute)
-	for _, rf := range refunds {
-		if req.Amount != 0 && rf.RefundAmount != req.Amount || rf.RefundStatus.Failed() {
+	b := newRefundBasis(req, o, start)
+	r, st, err := c.maintain(ctx, wire)
+	firstStep := true
+	if err == nil && r.RefundToken != "" {
+		// The first step of a virtual-account refund: confirm it.
+		wire.RefundToken, firstStep = r.RefundToken, false
+		r, st, err = c.maintain(ctx, wire)
+	}
+	switch {
+	case err == nil:
+		return r, nil
+	case st.neverLeft():
+		return nil, notSent(err)
+	case st.verdict(err):
+		return nil, err
+	case firstStep && o != nil && o.PayType == PayTypeATM:
+		return nil, notSent(fmt.Errorf("sinopac: the first step of a virtual-account refund (it only issues a RefundToken; no money moves before the second) failed: %w", err))
+	}
+	u := &OutcomeUnknownError{Service: orderMaintainService.name, OrderNo: req.OrderNo, Err: err, shopNo: c.shopNo, basis: b}
+	if o == nil {
+		u.QueryErr = errNoBaseline
+		return nil, u
+	}
+	after, qerr := c.settleLookup(ctx, req.OrderNo)
+	return b.judge(after, qerr, u)
+}
+
+// ResolveRefund looks again at a refund whose outcome was unknown,
+// comparing the order's refunds with the baseline taken before it was
+// sent: a new refund of the amount is returned with Resolved set;
+// otherwise a new *OutcomeUnknownError (u is not changed) whose CheckAfter
+// says whether waiting may still help. Nothing new is never taken as proof
+// that the bank did not refund: once CheckAfter is zero, confirm with the
+// bank before refunding again.
+func (c *Client) ResolveRefund(ctx context.Context, u *OutcomeUnknownError) (*ResponseOrderMaintain, error) {
+	if err := c.checkResolvable(u); err != nil {
+		return nil, err
+	}
+	b, ok := u.basis.(*refundBasis)
+	if !ok {
+		return nil, &ValidationError{Field: "OutcomeUnknownError", Reason: "is not from a refund"}
+	}
+	next := *u
+	next.QueryErr, next.CheckAfter = nil, time.Time{}
+	if b.before == nil {
+		next.QueryErr = errNoBaseline
+		return nil, &next
+	}
+	after, qerr := c.lookupOrder(ctx, b.orderNo)
+	return b.judge(after, qerr, &next)
+}
+
+var errNoBaseline = errors.New("sinopac: OrderQuery did not show the order before the refund (an e-wallet order, or not visible yet): its refunds cannot be compared")
+
+// refundBasis is the baseline of a refund: the order as OrderQuery showed
+// it before the refund was sent (nil if it did not), and what was asked.
+type refundBasis struct {
+	orderNo string
+	amount  Amount // requested; 0 = the whole balance
+	before  *Order
+	start   time.Time
+}
+
+func newRefundBasis(req *OrderMaintainRequest, before *Order, start time.Time) *refundBasis {
+	return &refundBasis{orderNo: req.OrderNo, amount: req.Amount, before: before, start: start}
+}
+
+// want is the amount the refund moves: the requested Amount, or for a full
+// refund the balance the baseline left.
+func (b *refundBasis) want() Amount {
+	if b.amount != 0 {
+		return b.amount
+	}
+	refunded := b.before.RefundAmount
+	if len(b.before.RefundList) > 0 {
+		refunded = 0
+		for _, rf := range b.before.RefundList {
+			if !rf.RefundStatus.Failed() {
+				refunded += rf.RefundAmount
+			}
+		}
+	}
+	return b.before.Amount - refunded
+}
+
+// newRefund finds the refund this call made in after: an entry not in the
+// baseline, not failed, of the amount wanted; without a RefundList, an
+// increase of RefundAmount by it.
+func (b *refundBasis) newRefund(after *Order) (Refund, bool) {
+	want := b.want()
+	if want <= 0 {
+		return Refund{}, false
+	}
+	if len(after.RefundList) == 0 {
+		if after.RefundAmount-b.before.RefundAmount == want {
+			return Refund{RefundDate: after.RefundDate, RefundAmount: want, RefundStatus: after.RefundStatus}, true
+		}
+		return Refund{}, false
+	}
+	old := slices.Clone(b.before.RefundList)
+	for _, rf := range after.RefundList {
+		if i := slices.IndexFunc(old, func(o Refund) bool { return sameRefund(o, rf) }); i >= 0 {
+			old = slices.Delete(old, i, i+1)
 			continue
 		}
-		if rf.RefundDate.IsZero() {
-			return nil, &OutcomeUnknownError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err,
-				QueryErr: fmt.Errorf("sinopac: RefundList of %s holds a matching refund without a date", req.OrderNo)}
-		}
-		if !rf.RefundDate.Time().Before(since) {
-			return &ResponseOrderMaintain{
-				OrderNo: o.OrderNo, ShopNo: c.shopNo, TSNo: o.TSNo, Command: CommandRefund,
-				Amount: rf.RefundAmount, Date: rf.RefundDate, Status: "S", Resolved: true, Order: o,
-			}, nil
+		if !rf.RefundStatus.Failed() && rf.RefundAmount == want {
+			return rf, true
 		}
 	}
-	return nil, &NotProcessedError{Service: "OrderMaintain", OrderNo: req.OrderNo, Err: err}
+	return Refund{}, false
+}
+
+// sameRefund pairs an entry with its baseline self, whose status may have
+// moved on since: by RefundNo, or by date and amount where there is none.
+func sameRefund(a, b Refund) bool {
+	if a.RefundNo != "" || b.RefundNo != "" {
+		return a.RefundNo == b.RefundNo
+	}
+	return a.RefundDate == b.RefundDate && a.RefundAmount == b.RefundAmount
+}
+
+// judge decides a refund from the settling query's result: u is returned
+// (completed) when it does not.
+func (b *refundBasis) judge(after *Order, qerr error, u *OutcomeUnknownError) (*ResponseOrderMaintain, error) {
+	switch {
+	case qerr != nil:
+		u.QueryErr = qerr
+	case after == nil:
+		u.QueryErr = ErrNoTrace
+	default:
+		rf, ok := b.newRefund(after)
+		if ok {
+			return &ResponseOrderMaintain{
+				OrderNo: after.OrderNo, ShopNo: u.shopNo, TSNo: after.TSNo, Command: CommandRefund,
+				Amount: rf.RefundAmount, Date: rf.RefundDate, Status: "S", Resolved: true, Order: after,
+			}, nil
+		}
+		u.QueryErr = ErrNoTrace
+	}
+	u.CheckAfter = checkAfter(b.start)
+	return nil, u
+}
+
+func (*refundBasis) safeToResend() bool { return false }
+
+func (b *refundBasis) advice(e *OutcomeUnknownError) string {
+	switch {
+	case b.before == nil:
+		return "do not refund again before the bank confirms it was not done"
+	case e.CheckAfter.IsZero():
+		return "do not refund again before the bank confirms it was not done (ResolveRefund compares the order's refunds with those before it)"
+	}
+	return "do not refund again: look again with ResolveRefund after " + e.CheckAfter.Format(time.RFC3339)
+}
+
+// commandBasis advises on the maintain commands other than refund.
+type commandBasis MaintainCommand
+
+func (commandBasis) safeToResend() bool { return true }
+
+func (c commandBasis) advice(*OutcomeUnknownError) string {
+	return "look the order up with QueryOrders; repeating the command (" + string(c) + ") does no harm: " +
+		"the bank refuses a change already made, and a deadline set twice is the same deadline"
 }
 
 // Capture captures a card authorisation (Command P).

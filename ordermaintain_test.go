@@ -2,7 +2,6 @@ package sinopac
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,21 @@ func maintainReply(cmd string, amount Amount, token string) bankReply {
 	}
 	return ok(m)
 }
+
+// maintainRequests are the OrderMaintain requests the bank received (a
+// refund's baseline OrderQuery left out).
+func maintainRequests(bank *surfaceBank) []sealedReq {
+	var out []sealedReq
+	for _, q := range bank.requests() {
+		if q.Service == "OrderMaintain" {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// noOrder is the S0001 OrderQuery reply.
+var noOrder = ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
 
 func TestMaintainOrderWire(t *testing.T) {
 	t.Parallel()
@@ -51,7 +65,9 @@ func TestMaintainOrderWire(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			bank := newSurfaceBank(t, func(service string, plain []byte) bankReply {
-				assert.Equal(t, "OrderMaintain", service)
+				if service == "OrderQuery" {
+					return refundedOrder()
+				}
 				var req struct{ Command string }
 				require.NoError(t, json.Unmarshal(plain, &req))
 				return maintainReply(req.Command, TWD(200), "")
@@ -60,7 +76,7 @@ func TestMaintainOrderWire(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "NA024900000211", r.TSNo)
 			assert.Equal(t, "202611261030", r.Date.String())
-			reqs := bank.requests()
+			reqs := maintainRequests(bank)
 			require.Len(t, reqs, 1)
 			golden(t, tc.golden, reqs[0].Plain)
 		})
@@ -69,7 +85,10 @@ func TestMaintainOrderWire(t *testing.T) {
 
 func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(_ string, plain []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, plain []byte) bankReply {
+		if service == "OrderQuery" {
+			return refundedOrder()
+		}
 		var req struct{ RefundToken string }
 		require.NoError(t, json.Unmarshal(plain, &req))
 		if req.RefundToken == "" {
@@ -82,7 +101,7 @@ func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, TWD(500), r.Amount)
 	assert.Empty(t, r.RefundToken, "the reply is the confirming step's")
-	reqs := bank.requests()
+	reqs := maintainRequests(bank)
 	require.Len(t, reqs, 2, "one SDK call, both steps")
 	golden(t, "ordermaintain_refund_va_step1.json", reqs[0].Plain)
 	golden(t, "ordermaintain_refund_va_step2.json", reqs[1].Plain)
@@ -91,7 +110,10 @@ func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 	t.Parallel()
 	n := 0
-	bank := newSurfaceBank(t, func(string, []byte) bankReply {
+	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+		if service == "OrderQuery" {
+			return refundedOrder()
+		}
 		if n++; n == 1 {
 			return maintainReply("R", TWD(500), "RT-7f3a")
 		}
@@ -101,7 +123,7 @@ func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, Code("E2799"), ae.Code)
-	assert.Len(t, bank.requests(), 2, "a Status F is an answer: no query, no third call")
+	assert.Len(t, bank.requests(), 3, "the baseline, then both steps; a Status F is an answer: no settling query, no third step")
 }
 
 func TestMaintainOrderValidation(t *testing.T) {
@@ -147,10 +169,15 @@ func TestMaintainOrderStatusF(t *testing.T) {
 	assert.Len(t, bank.requests(), 1)
 }
 
-// refundedOrder is an OrderQuery reply with the given RefundList.
+// refundedOrder is an OrderQuery reply for the card order C202611260001
+// (NT$799) with the given RefundList.
 func refundedOrder(refunds ...map[string]any) bankReply {
+	return orderWith("C", refunds...)
+}
+
+func orderWith(payType string, refunds ...map[string]any) bankReply {
 	o := map[string]any{"OrderNo": "C202611260001", "TSNo": "NA024900000211", "Amount": TWD(799),
-		"PayType": "C", "PayStatus": "1C400", "RefundFlag": "N"}
+		"PayType": payType, "PayStatus": "1" + payType + "400", "RefundFlag": "N"}
 	if len(refunds) > 0 {
 		o["RefundFlag"] = "Y"
 		o["RefundList"] = refunds
@@ -158,66 +185,182 @@ func refundedOrder(refunds ...map[string]any) bankReply {
 	return ok(map[string]any{"OrderList": []map[string]any{o}})
 }
 
-func TestRefundUnknownOutcome(t *testing.T) {
+func refundEntry(no string, amount Amount, status string) map[string]any {
+	return map[string]any{"RefundNo": no, "RefundDate": "202611261030", "RefundAmount": amount, "RefundStatus": status}
+}
+
+// A refund whose reply was lost is settled by difference: the order's
+// refunds before it was sent (the baseline) against those after.
+func TestRefundSettledByDifference(t *testing.T) {
 	t.Parallel()
-	now := time.Now().In(Taipei).Format("200601021504")
-	old := time.Now().Add(-48 * time.Hour).In(Taipei).Format("200601021504")
+	r200 := refundEntry("R1", TWD(200), "2C200")
 	cases := []struct {
-		name  string
-		query bankReply
-		check func(t *testing.T, r *ResponseOrderMaintain, err error)
+		name          string
+		amount        Amount
+		before, after bankReply
+		resolved      Amount // 0: unknown
 	}{
-		{"refund found", refundedOrder(map[string]any{"RefundNo": "R1", "RefundDate": now, "RefundAmount": TWD(200), "RefundStatus": "2C200"}),
-			func(t *testing.T, r *ResponseOrderMaintain, err error) {
-				require.NoError(t, err)
-				assert.True(t, r.Resolved)
-				assert.Equal(t, TWD(200), r.Amount)
-				assert.Equal(t, CommandRefund, r.Command)
-				require.NotNil(t, r.Order)
-				assert.True(t, r.Order.Refunded())
-			}},
-		{"only an older refund", refundedOrder(map[string]any{"RefundNo": "R0", "RefundDate": old, "RefundAmount": TWD(200), "RefundStatus": "2C900"}),
-			func(t *testing.T, r *ResponseOrderMaintain, err error) {
-				assert.Nil(t, r)
-				assert.ErrorIs(t, err, ErrNotProcessed)
-			}},
-		{"a new refund of another amount", refundedOrder(map[string]any{"RefundNo": "R1", "RefundDate": now, "RefundAmount": TWD(300), "RefundStatus": "2C200"}),
-			func(t *testing.T, r *ResponseOrderMaintain, err error) {
-				assert.ErrorIs(t, err, ErrNotProcessed)
-			}},
-		{"no refund", refundedOrder(), func(t *testing.T, r *ResponseOrderMaintain, err error) {
-			assert.ErrorIs(t, err, ErrNotProcessed)
-		}},
-		{"query fails", bankReply{status: 503, body: "down"}, func(t *testing.T, r *ResponseOrderMaintain, err error) {
-			var oue *OutcomeUnknownError
-			require.ErrorAs(t, err, &oue)
-			var ge *GatewayError
-			require.ErrorAs(t, oue.QueryErr, &ge)
-			assert.NotErrorIs(t, err, ErrNotProcessed)
-		}},
+		{"a new refund of the amount", TWD(200), refundedOrder(), refundedOrder(r200), TWD(200)},
+		{"only the earlier equal refund", TWD(200), refundedOrder(r200), refundedOrder(r200), 0},
+		{"the earlier one moved on, nothing new", TWD(200), refundedOrder(r200), refundedOrder(refundEntry("R1", TWD(200), "2C900")), 0},
+		{"a second equal refund", TWD(200), refundedOrder(r200), refundedOrder(r200, refundEntry("R2", TWD(200), "2C200")), TWD(200)},
+		{"a new refund of another amount", TWD(200), refundedOrder(), refundedOrder(refundEntry("R1", TWD(300), "2C200")), 0},
+		{"a new failed refund", TWD(200), refundedOrder(), refundedOrder(refundEntry("R1", TWD(200), "2C290")), 0},
+		{"nothing", TWD(200), refundedOrder(), refundedOrder(), 0},
+		{"full refund: the whole order", 0, refundedOrder(), refundedOrder(refundEntry("R1", TWD(799), "2C200")), TWD(799)},
+		{"full refund: the balance after an earlier one", 0, refundedOrder(r200),
+			refundedOrder(r200, refundEntry("R2", TWD(599), "2C200")), TWD(599)},
+		{"full refund: only the earlier partial one", 0, refundedOrder(r200), refundedOrder(r200), 0},
+		{"full refund: a failed earlier one does not count", 0, refundedOrder(refundEntry("R1", TWD(200), "2C290")),
+			refundedOrder(refundEntry("R1", TWD(200), "2C290"), refundEntry("R2", TWD(799), "2C200")), TWD(799)},
+		{"no RefundNo: by date and amount", TWD(200), refundedOrder(map[string]any{"RefundDate": "202611251000", "RefundAmount": TWD(200)}),
+			refundedOrder(map[string]any{"RefundDate": "202611251000", "RefundAmount": TWD(200)},
+				map[string]any{"RefundDate": "202611261030", "RefundAmount": TWD(200)}), TWD(200)},
+		{"no RefundList: RefundAmount grew by it", TWD(200), refundedOrder(),
+			ok(map[string]any{"OrderList": []map[string]any{{"OrderNo": "C202611260001", "Amount": TWD(799), "PayType": "C",
+				"RefundFlag": "Y", "RefundAmount": TWD(200), "RefundDate": "202611261030"}}}), TWD(200)},
+		{"no RefundList: RefundAmount unchanged", TWD(200),
+			ok(map[string]any{"OrderList": []map[string]any{{"OrderNo": "C202611260001", "Amount": TWD(799), "PayType": "C", "RefundFlag": "Y", "RefundAmount": TWD(200)}}}),
+			ok(map[string]any{"OrderList": []map[string]any{{"OrderNo": "C202611260001", "Amount": TWD(799), "PayType": "C", "RefundFlag": "Y", "RefundAmount": TWD(200)}}}), 0},
+		{"order gone from the query", TWD(200), refundedOrder(), noOrder, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			queries := 0
 			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
 				if service == "OrderMaintain" {
 					return bankReply{err: errConnReset}
 				}
-				return tc.query
-			})
-			r, err := bank.client().Refund(t.Context(), "C202611260001", TWD(200))
-			tc.check(t, r, err)
-			n := 0
-			for _, q := range bank.requests() {
-				if q.Service == "OrderMaintain" {
-					n++
+				if queries++; queries == 1 {
+					return tc.before
 				}
+				return tc.after
+			})
+			c := bank.client()
+			r, err := c.Refund(t.Context(), "C202611260001", tc.amount)
+			if tc.resolved != 0 {
+				require.NoError(t, err)
+				assert.True(t, r.Resolved)
+				assert.Equal(t, tc.resolved, r.Amount)
+				assert.Equal(t, CommandRefund, r.Command)
+				require.NotNil(t, r.Order)
+			} else {
+				assert.Nil(t, r)
+				var oue *OutcomeUnknownError
+				require.ErrorAs(t, err, &oue)
+				assert.NotErrorIs(t, err, ErrNotProcessed, "nothing new is no proof: the query may lag")
+				assert.ErrorIs(t, err, ErrNoTrace)
+				assert.False(t, oue.SafeToResend())
+				assert.Contains(t, err.Error(), "do not refund again")
+				assert.NotContains(t, err.Error(), "safe")
+				// Looking again compares with the same baseline.
+				_, err2 := c.ResolveRefund(t.Context(), oue)
+				require.ErrorAs(t, err2, &oue)
 			}
-			assert.Equal(t, 1, n, "a refund is never resent")
+			assert.Len(t, maintainRequests(bank), 1, "a refund is never resent")
 		})
 	}
 }
 
+func TestRefundBaselineAndSteps(t *testing.T) {
+	t.Parallel()
+	t.Run("baseline query fails: not sent", func(t *testing.T) {
+		t.Parallel()
+		bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{status: 503, body: "down"} })
+		_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(200))
+		assert.ErrorIs(t, err, ErrNotProcessed)
+		var ge *GatewayError
+		require.ErrorAs(t, err, &ge)
+		assert.Equal(t, "OrderQuery", ge.Service)
+		assert.Empty(t, maintainRequests(bank))
+	})
+	t.Run("settling query fails: unknown", func(t *testing.T) {
+		t.Parallel()
+		queries := 0
+		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+			switch {
+			case service == "OrderMaintain":
+				return bankReply{err: errConnReset}
+			case queries == 0:
+				queries++
+				return refundedOrder()
+			}
+			return bankReply{status: 400, body: "bad"}
+		})
+		_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(200))
+		var oue *OutcomeUnknownError
+		require.ErrorAs(t, err, &oue)
+		var ge *GatewayError
+		require.ErrorAs(t, oue.QueryErr, &ge)
+	})
+	t.Run("order not visible before: unknown for good", func(t *testing.T) {
+		t.Parallel()
+		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+			if service == "OrderMaintain" {
+				return bankReply{err: errConnReset}
+			}
+			return noOrder
+		})
+		_, err := bank.client().Refund(t.Context(), "W1", TWD(200))
+		var oue *OutcomeUnknownError
+		require.ErrorAs(t, err, &oue)
+		assert.ErrorIs(t, err, errNoBaseline)
+		assert.True(t, oue.CheckAfter.IsZero(), "waiting cannot help")
+		assert.Contains(t, err.Error(), "do not refund again")
+		assert.Len(t, bank.requests(), 2, "no settling query: there is nothing to compare with")
+	})
+	t.Run("virtual account, first step lost: no money moved", func(t *testing.T) {
+		t.Parallel()
+		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+			if service == "OrderMaintain" {
+				return bankReply{err: errConnReset}
+			}
+			return orderWith("A")
+		})
+		_, err := bank.client().Refund(t.Context(), "C202611260001", 0)
+		assert.ErrorIs(t, err, ErrNotProcessed)
+		assert.ErrorContains(t, err, "only issues a RefundToken")
+		assert.Len(t, maintainRequests(bank), 1)
+	})
+	t.Run("virtual account, second step lost: settled", func(t *testing.T) {
+		t.Parallel()
+		steps, queries := 0, 0
+		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+			if service == "OrderMaintain" {
+				if steps++; steps == 1 {
+					return maintainReply("R", TWD(799), "RT-1")
+				}
+				return bankReply{err: errConnReset}
+			}
+			if queries++; queries == 1 {
+				return orderWith("A")
+			}
+			return orderWith("A", refundEntry("R1", TWD(799), "2A400"))
+		})
+		r, err := bank.client().Refund(t.Context(), "C202611260001", 0)
+		require.NoError(t, err)
+		assert.True(t, r.Resolved)
+		assert.Equal(t, TWD(799), r.Amount)
+		assert.Len(t, maintainRequests(bank), 2)
+	})
+	t.Run("ResolveRefund guards", func(t *testing.T) {
+		t.Parallel()
+		c := newSurfaceBank(t, nil).client()
+		var ve *ValidationError
+		_, err := c.ResolveRefund(t.Context(), nil)
+		require.ErrorAs(t, err, &ve)
+		_, err = c.ResolveRefund(t.Context(), &OutcomeUnknownError{shopNo: mockShop, basis: &createBasis{}})
+		require.ErrorAs(t, err, &ve)
+		_, err = c.ResolveRefund(t.Context(), &OutcomeUnknownError{shopNo: "OTHER", basis: &refundBasis{}})
+		require.ErrorAs(t, err, &ve)
+		_, err = c.ResolveCreate(t.Context(), &OutcomeUnknownError{shopNo: mockShop, basis: &refundBasis{}})
+		require.ErrorAs(t, err, &ve)
+	})
+}
+
+// Capture, cancel, stop and expiry changes are not settled: an unknown
+// outcome stays unknown, typed, and is not resent.
 func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	t.Parallel()
 	bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
@@ -226,7 +369,10 @@ func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.MaybeSent)
 	var oue *OutcomeUnknownError
-	assert.False(t, errors.As(err, &oue))
+	require.ErrorAs(t, err, &oue)
+	assert.True(t, oue.SafeToResend(), "repeating a capture does no harm")
+	assert.Contains(t, err.Error(), "does no harm")
+	assert.NotErrorIs(t, err, ErrNotProcessed)
 	require.Len(t, bank.requests(), 1, "no query, no resend")
 }
 

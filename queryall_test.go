@@ -446,7 +446,7 @@ func TestQueryAllOrdersWrongReplyIsNotPartialSuccess(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	c, err := sinopac.NewClient(fakeShop, fakeKeys, sinopac.WithBaseURL(srv.URL+"/x"), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, err := sinopac.NewClient(fakeShop, fakeKeys, sinopac.WithBaseURL(srv.URL+"/x"), sinopac.WithRetryPolicy(sinopac.NoRetry()))
 	require.NoError(t, err)
 	_, err = c.QueryAllOrders(t.Context(), octoberQuery(), sinopac.WithConcurrency(1))
 	require.ErrorIs(t, err, sinopac.ErrSignatureMismatch)

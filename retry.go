@@ -7,16 +7,26 @@ import (
 	"time"
 )
 
-// RetryPolicy bounds automatic retries. Only calls that change nothing at
-// the bank (Nonce and the query services) are resent after an outcome is
-// unknown; OrderCreate and OrderMaintain are resent only when the bank
-// provably did not process them (the nonce step failed, a nonce error, or
-// HTTP 429). Every attempt gets a fresh nonce and a fresh Sign.
+// RetryPolicy bounds automatic retries. Every attempt gets a fresh nonce
+// and a fresh Sign.
 //
-// Retried: connection errors and timeouts, HTTP 429/502/503/504, and the
-// bank's E9900 (busy), M0001 (maintenance) and E3001–E3003 (nonce). Not
-// retried: other 4xx, signature mismatches, validation errors, other F
+// Which failures retry: connection errors and timeouts, HTTP 429/502/503/504,
+// and the bank's E9900 (busy), M0001 (maintenance) and E3001–E3003 (nonce).
+// Not retried: other 4xx, signature mismatches, validation errors, other F
 // codes, and a cancelled or expired context.
+//
+// Which calls retry: the services that change nothing at the bank (Nonce,
+// OrderQuery, OrderPayQuery, OrderUnCapturedQuery, BillQuery, AllotQuery)
+// on any of those failures. OrderCreate, OrderMaintain and services the SDK
+// does not model only when the failed attempt proves the bank did not
+// process it: the nonce step failed (no Order request was made), the Order
+// request provably never left (the rate limiter's wait ended, or the
+// transport failed before writing it), or the bank's sealed and verified
+// reply refused it with E3001–E3003, E9900 or M0001. After anything else
+// that may have reached the bank — a timeout, a dropped connection, any
+// HTTP status (429 and 5xx included), an unsigned body, a reply that does
+// not verify — they are never resent: the outcome is unknown and the
+// service settles it (see OutcomeUnknownError).
 type RetryPolicy struct {
 	// MaxAttempts counts every attempt, the first included. 1 disables retries.
 	MaxAttempts int
@@ -32,11 +42,16 @@ type RetryPolicy struct {
 	MaxElapsed time.Duration
 }
 
-// DefaultRetryPolicy is what a Client uses unless WithRetryPolicy says otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MinBackoff: 250 * time.Millisecond, MaxBackoff: 4 * time.Second, MaxElapsed: 20 * time.Second}
+// DefaultRetryPolicy is what a Client uses unless WithRetryPolicy says
+// otherwise: at most 4 attempts, waits from 250 ms doubling to 4 s, no
+// retry starting after 20 s. It returns a new value each time, so no
+// caller can change another client's policy.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, MinBackoff: 250 * time.Millisecond, MaxBackoff: 4 * time.Second, MaxElapsed: 20 * time.Second}
+}
 
 // NoRetry makes every call a single attempt.
-var NoRetry = RetryPolicy{MaxAttempts: 1}
+func NoRetry() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
 
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option {

@@ -3,7 +3,10 @@ package sinopac
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +40,7 @@ func TestRetryNonce503ThenSucceedsWithDefaultPolicy(t *testing.T) {
 	// The waits grow: each at least half its nominal value (jitter).
 	at := b.arrivals()
 	for i := 1; i < failures; i++ {
-		nominal := DefaultRetryPolicy.MinBackoff << (i - 1)
+		nominal := DefaultRetryPolicy().MinBackoff << (i - 1)
 		assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), nominal/2, "wait %d", i)
 	}
 }
@@ -53,7 +56,7 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 		attempts int // 0: not checked
 	}{
 		"default policy, attempts run out": {
-			policy: DefaultRetryPolicy,
+			policy: DefaultRetryPolicy(),
 			bound:  250*time.Millisecond + 500*time.Millisecond + time.Second, attempts: 4,
 		},
 		"MaxElapsed ends it": {
@@ -318,9 +321,11 @@ func TestRetryCreateNotResentWhenMaybeSent(t *testing.T) {
 	notResent := map[string]*fakeReply{
 		"503 after receipt": {status: 503},
 		"502":               {status: 502},
+		"429":               {status: 429, header: map[string]string{"Retry-After": "0"}},
 		"dropped":           {drop: true},
-		"E9900":             sealedF(CodeBusy),
-		"M0001":             sealedF(CodeMaintenance),
+		"unsigned E3002":    {body: `{"Status":"F","Description":"E3002 – Nonce 無效"}`},
+		"unsigned E9900":    {body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`},
+		"forged E9900":      {seal: map[string]any{"Status": "F", "Description": "E9900 – 系統忙碌中"}, badKey: true},
 	}
 	for _, service := range []string{"OrderCreate", "OrderMaintain"} {
 		for name, first := range notResent {
@@ -368,8 +373,9 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 	}{
 		"nonce 503":      {nonce: &fakeReply{status: 503}, wantOrders: 1},
 		"nonce dropped":  {nonce: &fakeReply{drop: true}, wantOrders: 1},
-		"order 429":      {order: &fakeReply{status: 429}, wantOrders: 2},
 		"order E3002":    {order: sealedF(CodeNonceInvalid), wantOrders: 2},
+		"order E9900":    {order: sealedF(CodeBusy), wantOrders: 2},
+		"order M0001":    {order: sealedF(CodeMaintenance), wantOrders: 2},
 		"order E3003":    {order: sealedF(CodeNonceExpired), wantOrders: 2},
 		"nonce E9900 F":  {nonce: &fakeReply{body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`}, wantOrders: 1},
 		"nonce HTML 502": {nonce: &fakeReply{status: 502, body: "<html>bad gateway</html>"}, wantOrders: 1},
@@ -411,6 +417,90 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 		_, orders := b.counts()
 		assert.Zero(t, orders)
 	})
+}
+
+// A POST that provably never left — the transport failed before writing
+// it — is resent even for a create; one whose headers were written is not.
+func TestRetryCreateUnsentProvenByTrace(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	var dials atomic.Int32
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 2 { // the first Order POST
+			return nil, errors.New("connection refused")
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := b.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Transport: tr}))
+	plain, err := c.Call(t.Context(), "OrderCreate", map[string]any{"OrderNo": "C20261126003"})
+	require.NoError(t, err)
+	assert.Contains(t, string(plain), "C20261126003")
+	nonces, orders := b.counts()
+	assert.Equal(t, 2, nonces)
+	assert.Equal(t, 1, orders, "the refused POST never arrived; the resend did")
+
+	t.Run("without a retry it is not processed", func(t *testing.T) {
+		dials.Store(0)
+		c := b.client(WithRetryPolicy(NoRetry()), WithHTTPClient(&http.Client{Transport: tr}))
+		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &struct{}{})
+		assert.Equal(t, stageUnsent, st)
+		var ne *NetworkError
+		require.ErrorAs(t, err, &ne)
+		assert.False(t, ne.MaybeSent)
+	})
+	t.Run("a transport that reports nothing proves nothing", func(t *testing.T) {
+		c := b.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(r.URL.Path, "/Order") {
+				return nil, errors.New("connection refused")
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})}))
+		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &struct{}{})
+		assert.Equal(t, stageMaybeSent, st)
+		var ne *NetworkError
+		require.ErrorAs(t, err, &ne)
+		assert.True(t, ne.MaybeSent)
+	})
+	t.Run("rate limiter wait ends: unsent", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		c := b.client(WithRetryPolicy(NoRetry()), WithRateLimit(0.001, 1))
+		_, _ = c.fetchNonce(ctx) // uses the one token
+		cancel()
+		rep, st, err := c.post(ctx, orderCreateService.name, "/Order", []byte("{}"), stageMaybeSent)
+		assert.Nil(t, rep)
+		assert.Equal(t, stageUnsent, st)
+		var ne *NetworkError
+		require.ErrorAs(t, err, &ne)
+		assert.False(t, ne.MaybeSent)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The stage is what the failure proves; retry derives from it.
+func TestStageUnprocessed(t *testing.T) {
+	t.Parallel()
+	busy, dup := &APIError{Code: CodeBusy}, &APIError{Code: CodeDuplicateOrder}
+	for _, tc := range []struct {
+		st   stage
+		err  error
+		want bool
+	}{
+		{stageNonce, &GatewayError{StatusCode: 503}, true},
+		{stageUnsent, &NetworkError{Err: errors.New("refused")}, true},
+		{stageMaybeSent, &NetworkError{Err: errors.New("reset")}, false},
+		{stageAnswered, &GatewayError{StatusCode: 429}, false},
+		{stageAnswered, &APIError{Code: CodeNonceError, Unverified: true}, false},
+		{stageVerified, busy, true},
+		{stageVerified, &APIError{Code: CodeNonceExpired}, true},
+		{stageVerified, dup, false},
+		{stageVerified, &MessageError{Reason: "x"}, false},
+	} {
+		assert.Equal(t, tc.want, tc.st.unprocessed(tc.err), "%d %v", tc.st, tc.err)
+	}
 }
 
 func TestRetryPolicyBackoff(t *testing.T) {

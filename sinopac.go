@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -80,7 +82,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 		cred:     &credentials{hashID: hashID},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
-		retry:    DefaultRetryPolicy,
+		retry:    DefaultRetryPolicy(),
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -217,22 +219,31 @@ func (c *Client) LogValue() slog.Value {
 // post, gateway check, open and verify, Status check) and returns the
 // verified plaintext JSON of the reply. Typed methods such as QueryOrders
 // are built on it; use it for services or fields the SDK does not model.
-// payload must be a JSON object (a struct, map, or raw JSON bytes).
+// payload must be a JSON object (a struct, map, or raw JSON bytes). A
+// service the SDK does not model is taken as one that changes something:
+// it is resent only when the bank provably did not process it.
 func (c *Client) Call(ctx context.Context, service string, payload any) ([]byte, error) {
-	plain, _, err := c.call(ctx, lookupService(service), payload)
+	plain, _, _, err := c.call(ctx, lookupService(service), payload)
 	return plain, err
 }
 
 // do calls service and decodes a successful reply into out.
 func (c *Client) do(ctx context.Context, svc *service, payload, out any) error {
-	plain, _, err := c.call(ctx, svc, payload)
+	_, err := c.send(ctx, svc, payload, out)
+	return err
+}
+
+// send is do that also tells how far the call got, for the services that
+// settle an unknown outcome (CreateOrder, MaintainOrder).
+func (c *Client) send(ctx context.Context, svc *service, payload, out any) (stage, error) {
+	plain, _, st, err := c.call(ctx, svc, payload)
 	if err != nil {
-		return err
+		return st, err
 	}
 	if err := json.Unmarshal(plain, out); err != nil {
-		return &MessageError{Service: svc.name, Reason: "reply does not decode: " + scrubJSONError(err)}
+		return st, &MessageError{Service: svc.name, Reason: "reply does not decode: " + scrubJSONError(err)}
 	}
-	return nil
+	return st, nil
 }
 
 // scrubJSONError keeps the position and type of a JSON error but never the
@@ -249,56 +260,50 @@ func scrubJSONError(err error) string {
 	return "invalid field value"
 }
 
-// call runs the pipeline with the retry policy.
-func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, []field, error) {
-	service := svc.name
+// call runs the pipeline with the retry policy. The stage is the last
+// attempt's; an attempt of a service that changes something is followed by
+// another only when its stage proves the bank did not process it, so the
+// last attempt's stage is the whole call's.
+func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, []field, stage, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, &NetworkError{Service: service, Err: err}
+		return nil, nil, stageUnsent, &NetworkError{Service: svc.name, Err: err}
 	}
 	plainReq, err := marshalPayload(payload)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stageUnsent, err
 	}
-	idempotent := svc.idempotent
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		plain, fields, sent, err := c.attempt(ctx, service, plainReq)
-		c.logCall(ctx, service, attempt, start, err)
+		plain, fields, st, err := c.attempt(ctx, svc, plainReq)
+		c.logCall(ctx, svc.name, attempt, start, err)
 		if err == nil {
-			return plain, fields, nil
+			return plain, fields, st, nil
 		}
-		wait, ok := c.retry.next(attempt, start, err, idempotent || !sent)
+		wait, ok := c.retry.next(attempt, start, err, svc.idempotent || st.unprocessed(err))
 		if !ok || ctx.Err() != nil {
-			return nil, nil, err
+			return nil, nil, st, err
 		}
 		if c.log != nil {
-			c.log.LogAttrs(ctx, slog.LevelInfo, "qpay retry", slog.String("service", service),
+			c.log.LogAttrs(ctx, slog.LevelInfo, "qpay retry", slog.String("service", svc.name),
 				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, nil, &NetworkError{Service: service, Err: ctx.Err()}
+			return nil, nil, st, &NetworkError{Service: svc.name, Err: ctx.Err(), MaybeSent: st == stageMaybeSent}
 		case <-t.C:
 		}
 	}
 }
 
-// attempt is one try: a fresh nonce, seal, post, open. sent reports whether
-// the Order request may have reached the bank.
-func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (plain []byte, fields []field, sent bool, err error) {
+// attempt is one try: a fresh nonce, seal, post, open. It records how far
+// the try got.
+func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte) ([]byte, []field, stage, error) {
 	nonce, err := c.nonce(ctx)
 	if err != nil {
-		// The Order request never left: whatever happened to the nonce
-		// request, the call's outcome is known (not processed).
-		var ne *NetworkError
-		if errors.As(err, &ne) && ne.MaybeSent {
-			cp := *ne
-			cp.MaybeSent = false
-			err = &cp
-		}
-		return nil, nil, false, err
+		// Whatever happened to the nonce request, no Order request exists.
+		return nil, nil, stageNonce, err
 	}
 	if c.nonces != nil {
 		// Refill the pool while the Order POST is in flight.
@@ -306,45 +311,53 @@ func (c *Client) attempt(ctx context.Context, service string, plainReq []byte) (
 		go func() { defer close(done); c.nonces.fill(ctx) }()
 		defer func() { <-done }()
 	}
-	env, err := Seal(service, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
+	env, err := Seal(svc.name, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, stageUnsent, err
 	}
 	body, err := json.Marshal(env)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, stageUnsent, err
 	}
-	status, hdr, reply, sent, err := c.post(ctx, service, "/Order", body)
+	r, st, err := c.post(ctx, svc.name, "/Order", body, stageMaybeSent)
 	if err != nil {
-		return nil, nil, sent, err
+		return nil, nil, st, err
 	}
-	plain, fields, err = c.openReply(service, status, hdr, reply)
-	if err != nil {
-		// A nonce error or a 429 means the bank refused the call unprocessed.
-		var ae *APIError
-		var ge *GatewayError
-		nonceRefused := errors.As(err, &ae) && (ae.Code == CodeNonceError || ae.Code == CodeNonceInvalid || ae.Code == CodeNonceExpired)
-		if nonceRefused || errors.As(err, &ge) && ge.StatusCode == http.StatusTooManyRequests {
-			sent = false
-		}
-		if nonceRefused && c.nonces != nil {
-			// The pooled nonces are as old as the refused one or older.
-			c.nonces.drop()
-		}
+	plain, fields, st, err := c.openReply(svc.name, r.status, r.header, r.body)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code.nonceRefusal() && c.nonces != nil {
+		// The pooled nonces are as old as the refused one or older.
+		c.nonces.drop()
 	}
-	return plain, fields, sent, err
+	return plain, fields, st, err
 }
 
-// post sends one JSON POST and reads the bounded reply.
-func (c *Client) post(ctx context.Context, service, path string, body []byte) (status int, hdr http.Header, reply []byte, sent bool, err error) {
+// httpReply is a POST's answer, bounded.
+type httpReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// post sends one JSON POST and reads the bounded reply. written is the
+// stage a failure leaves the call in when the request may have been
+// written: stageMaybeSent for the Order POST, stageNonce for the nonce
+// request (whatever became of it, no Order request exists). A failure
+// before anything was written is stageUnsent; a reply is stageAnswered
+// until openReply verifies it.
+func (c *Client) post(ctx context.Context, service, path string, body []byte, written stage) (*httpReply, stage, error) {
+	netErr := func(st stage, err error) error {
+		return &NetworkError{Service: service, Err: err, MaybeSent: st == stageMaybeSent}
+	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
+			return nil, stageUnsent, netErr(stageUnsent, err)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	var w wireTrace
+	req, err := http.NewRequestWithContext(w.trace(ctx), http.MethodPost, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, nil, false, &NetworkError{Service: service, Err: err}
+		return nil, stageUnsent, netErr(stageUnsent, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -353,21 +366,42 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte) (s
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, nil, true, &NetworkError{Service: service, Err: err, MaybeSent: true}
+		st := written
+		if w.unwritten() {
+			st = stageUnsent
+		}
+		return nil, st, netErr(st, err)
 	}
 	defer resp.Body.Close()
-	reply, err = io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
 	if err != nil {
-		return 0, nil, nil, true, &NetworkError{Service: service, Err: err, MaybeSent: true}
+		return nil, written, netErr(written, err)
 	}
 	if int64(len(reply)) > c.maxReply {
 		if resp.StatusCode != http.StatusOK {
-			return 0, nil, nil, true, c.gatewayError(service, resp.StatusCode, resp.Header, reply)
+			return nil, stageAnswered, c.gatewayError(service, resp.StatusCode, resp.Header, reply)
 		}
-		return 0, nil, nil, true, &MessageError{Service: service, Reason: fmt.Sprintf("reply larger than %d bytes", c.maxReply)}
+		return nil, stageAnswered, &MessageError{Service: service, Reason: fmt.Sprintf("reply larger than %d bytes", c.maxReply)}
 	}
-	return resp.StatusCode, resp.Header, reply, true, nil
+	return &httpReply{resp.StatusCode, resp.Header, reply}, stageAnswered, nil
 }
+
+// wireTrace watches the transport write a request: the only proof that a
+// request which failed never left is a transport that began (GetConn) and
+// failed before writing its headers. A transport that reports nothing (a
+// test double, a custom RoundTripper) proves nothing: such a failure is
+// taken as maybe sent. Never set an Idempotency-Key header: net/http would
+// then replay a POST on its own.
+type wireTrace struct{ began, wrote atomic.Bool }
+
+func (w *wireTrace) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:      func(string) { w.began.Store(true) },
+		WroteHeaders: func() { w.wrote.Store(true) },
+	})
+}
+
+func (w *wireTrace) unwritten() bool { return w.began.Load() && !w.wrote.Load() }
 
 // replyShape is an envelope, or the unencrypted error body some gateway
 // paths return instead.
@@ -377,39 +411,45 @@ type replyShape struct {
 	Description string `json:"Description"`
 }
 
-// openReply turns an HTTP reply into verified plaintext or a typed error.
-func (c *Client) openReply(service string, status int, hdr http.Header, body []byte) ([]byte, []field, error) {
+// openReply turns an HTTP reply into verified plaintext or a typed error,
+// and says what the reply proves: stageVerified for a reply whose Sign
+// verified (Status S or F), stageAnswered for anything else (an HTTP
+// status, an unsigned body, a reply that does not open or verify): not the
+// bank's word.
+func (c *Client) openReply(service string, status int, hdr http.Header, body []byte) ([]byte, []field, stage, error) {
 	if status != http.StatusOK {
-		return nil, nil, c.gatewayError(service, status, hdr, body)
+		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
 	}
 	var r replyShape
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, nil, c.gatewayError(service, status, hdr, body)
+		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
 	}
 	if r.Message == "" {
 		if r.Status != "" {
-			return nil, nil, apiError(service, r.Status, r.Description)
+			ae := apiError(service, r.Status, r.Description)
+			ae.Unverified = true
+			return nil, nil, stageAnswered, ae
 		}
-		return nil, nil, c.gatewayError(service, status, hdr, body)
+		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
 	}
 	if r.Sign == "" || r.Nonce == "" {
-		return nil, nil, &MessageError{Service: service, Reason: "envelope lacks Sign or Nonce"}
+		return nil, nil, stageAnswered, &MessageError{Service: service, Reason: "envelope lacks Sign or Nonce"}
 	}
 	if r.APIService != "" && r.APIService != service {
-		return nil, nil, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
+		return nil, nil, stageAnswered, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
 	plain, fields, err := r.APIMessage.open(c.cred.hashID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, stageAnswered, err
 	}
 	st := fieldValue(fields, "Status")
 	switch st {
 	case "S":
-		return plain, fields, nil
+		return plain, fields, stageVerified, nil
 	case "":
-		return nil, nil, &MessageError{Service: service, Reason: "reply has no Status"}
+		return nil, nil, stageVerified, &MessageError{Service: service, Reason: "reply has no Status"}
 	}
-	return nil, nil, apiError(service, st, fieldValue(fields, "Description"))
+	return nil, nil, stageVerified, apiError(service, st, fieldValue(fields, "Description"))
 }
 
 func apiError(service, status, desc string) *APIError {

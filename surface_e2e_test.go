@@ -206,14 +206,16 @@ func TestE2ECreateReplyDropped(t *testing.T) {
 	assert.Len(t, srv.Orders(), 1)
 }
 
-func TestE2ECreateNotProcessed(t *testing.T) {
+func TestE2ECreateNotVisibleThenResent(t *testing.T) {
 	t.Parallel()
 	srv, c := e2e(t)
-	// The gateway times out before the bank (503 from in front of it is
-	// retried by nobody for a create): nothing was stored.
+	// The gateway fails in front of the bank: nothing was stored, but a
+	// 502 proves nothing, so the outcome is unknown.
 	srv.InjectFault(qpaytest.Fault{Service: "OrderCreate", Status: http.StatusBadGateway, Body: "bad gateway"})
 	_, err := c.CreateOrder(t.Context(), atmOrder("A202611260106", ""))
-	require.ErrorIs(t, err, sinopac.ErrNotProcessed)
+	var oue *sinopac.OutcomeUnknownError
+	require.ErrorAs(t, err, &oue)
+	require.True(t, oue.SafeToResend())
 	var ge *sinopac.GatewayError
 	require.ErrorAs(t, err, &ge)
 	// Safe to send again: it is created once.
@@ -257,15 +259,19 @@ func TestE2ECreateReplyDroppedOrderNoTaken(t *testing.T) {
 	assert.NotErrorIs(t, err, sinopac.ErrNotProcessed)
 }
 
-func TestE2ECreateDuplicate(t *testing.T) {
+// A create is idempotent by OrderNo: the same request sent twice is one
+// order, the second answer the first's order (the bank's E0302 settled).
+func TestE2ECreateIdempotent(t *testing.T) {
 	t.Parallel()
-	_, c := e2e(t)
-	_, err := c.CreateOrder(t.Context(), atmOrder("A202611260108", ""))
+	srv, c := e2e(t)
+	first, err := c.CreateOrder(t.Context(), atmOrder("A202611260108", ""))
 	require.NoError(t, err)
-	_, err = c.CreateOrder(t.Context(), atmOrder("A202611260108", ""))
-	var ae *sinopac.APIError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, sinopac.CodeDuplicateOrder, ae.Code)
+	again, err := c.CreateOrder(t.Context(), atmOrder("A202611260108", ""))
+	require.NoError(t, err)
+	assert.True(t, again.Resolved)
+	assert.Equal(t, first.TSNo, again.TSNo)
+	assert.Equal(t, first.ATMParam.AtmPayNo, again.ATMParam.AtmPayNo)
+	assert.Len(t, srv.Orders(), 1)
 }
 
 func TestE2ESimulatorChecksCreate(t *testing.T) {

@@ -83,7 +83,7 @@ func ExampleServer_Pay() {
 func ExampleServer_InjectFault() {
 	srv := qpaytest.NewServer(qpaytest.WithDemoData())
 	defer srv.Close()
-	c, _ := srv.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, _ := srv.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry()))
 
 	srv.InjectFault(qpaytest.Fault{Service: "OrderQuery", Code: sinopac.CodeBusy})
 	_, err := c.QueryOrders(context.Background(), sinopac.QueryConditions{OrderNo: qpaytest.SeedOrderNo})

@@ -3,6 +3,7 @@ package qpaytest_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,5 +185,95 @@ func TestFaultRetriedByDefaultPolicy(t *testing.T) {
 	st := s.Stats()
 	if st.Requests["OrderQuery"] != 2 || st.Requests["Nonce"] != 2 || st.NoncesReused != 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// AfterProcessing: the bank acts on the request, then the fault answers.
+func TestFaultAfterProcessing(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]qpaytest.Fault{
+		"503":      {Status: 503, Body: "upstream"},
+		"429":      {Status: 429},
+		"plain F":  {Plain: true, Code: sinopac.CodeNonceError},
+		"bad sign": {BadSign: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t)
+			c := newClient(t, s)
+			_, err := c.CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: "C1", Amount: sinopac.TWD(100),
+				PayType: sinopac.PayTypeCard, CardParam: &sinopac.CardParamRequest{AutoBilling: "Y"}, PrdtName: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Pay("C1"); err != nil {
+				t.Fatal(err)
+			}
+			f.Service, f.AfterProcessing = "OrderMaintain", true
+			s.InjectFault(f)
+			plain, err := c.Call(t.Context(), "OrderMaintain", map[string]any{"ShopNo": s.ShopNo(), "OrderNo": "C1", "Command": "R"})
+			if err == nil {
+				t.Fatalf("answered %s despite the fault", plain)
+			}
+			o, _ := s.Order("C1")
+			if len(o.RefundList) != 1 {
+				t.Fatalf("refunds %v: the request was not processed before the fault (%v)", o.RefundList, err)
+			}
+		})
+	}
+	t.Run("without it nothing is processed", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t)
+		s.InjectFault(qpaytest.Fault{Service: "OrderCreate", Status: 503})
+		_, err := newClient(t, s).CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: "C1", Amount: sinopac.TWD(100),
+			PayType: sinopac.PayTypeCard, CardParam: &sinopac.CardParamRequest{AutoBilling: "Y"}, PrdtName: "x"})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if _, ok := s.Order("C1"); ok {
+			t.Fatal("created despite a fault before processing")
+		}
+	})
+}
+
+// WithQueryLag hides orders and refunds from OrderQuery until they are
+// older than the lag by the server's clock; other services see the book.
+func TestQueryLag(t *testing.T) {
+	t.Parallel()
+	var off atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+	s := newServer(t, qpaytest.WithClock(clock), qpaytest.WithQueryLag(3*time.Minute))
+	c := newClient(t, s)
+	if _, err := c.CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: "C1", Amount: sinopac.TWD(100),
+		PayType: sinopac.PayTypeCard, CardParam: &sinopac.CardParamRequest{AutoBilling: "Y"}, PrdtName: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	find := func() []sinopac.Order {
+		t.Helper()
+		r, err := c.QueryOrders(t.Context(), sinopac.QueryConditions{OrderNo: "C1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.OrderList
+	}
+	if got := find(); len(got) != 0 {
+		t.Fatalf("a new order is visible at once: %v", got)
+	}
+	off.Add(int64(4 * time.Minute))
+	if got := find(); len(got) != 1 {
+		t.Fatalf("not visible after the lag: %v", got)
+	}
+	if _, err := s.Pay("C1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refund(t.Context(), "C1", sinopac.TWD(40)); err != nil {
+		t.Fatal(err)
+	}
+	if o := find()[0]; len(o.RefundList) != 0 || o.RefundAmount != 0 || o.RefundFlag != "N" {
+		t.Fatalf("a new refund is visible at once: %+v", o)
+	}
+	off.Add(int64(4 * time.Minute))
+	if o := find()[0]; len(o.RefundList) != 1 || o.RefundAmount != sinopac.TWD(40) || o.RefundFlag != "Y" {
+		t.Fatalf("refund not visible after the lag: %+v", o)
 	}
 }

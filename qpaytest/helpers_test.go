@@ -45,7 +45,7 @@ func newServer(t testing.TB, opts ...qpaytest.Option) *qpaytest.Server {
 // so that request counts are exact.
 func newClient(t testing.TB, s *qpaytest.Server, opts ...sinopac.Option) *sinopac.Client {
 	t.Helper()
-	c, err := s.NewClient(append([]sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry)}, opts...)...)
+	c, err := s.NewClient(append([]sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,9 @@ func (s *Server) orderQuery(req *request) any {
 	var list []sinopac.Order
 	if q.OrderNo != "" {
 		if r, found := s.lookupOrder(q.OrderNo); found && r.Order.PayType != sinopac.PayTypeWallet {
-			list = []sinopac.Order{r.Order}
+			if o, shown := s.visible(r.Order, s.now()); shown {
+				list = []sinopac.Order{o}
+			}
 		}
 		return s.orderQueryReply(list)
 	}
@@ -129,6 +131,7 @@ func (s *Server) orderQuery(req *request) any {
 			pd.has(o.PayDate)
 	}
 
+	now := s.now()
 	s.mu.Lock()
 	idx := s.book.index
 	start, end := 0, len(idx)
@@ -138,7 +141,9 @@ func (s *Server) orderQuery(req *request) any {
 	}
 	for i := start; i < end && len(list) < sinopac.MaxOrdersPerQuery; i++ {
 		if match(idx[i]) {
-			list = append(list, cloneOrder(idx[i].Order))
+			if o, shown := s.visible(cloneOrder(idx[i].Order), now); shown {
+				list = append(list, o)
+			}
 		}
 	}
 	s.mu.Unlock()

@@ -80,6 +80,7 @@ type config struct {
 	autoPay     bool
 	autoPayWait time.Duration
 	notifyRetry time.Duration
+	queryLag    time.Duration // WithQueryLag (faults.go)
 }
 
 // Option configures a Server.
@@ -379,7 +380,8 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	service := env.APIService
 	s.count(service)
 	f := s.takeFault(service)
-	if s.applyFault(w, r, f) {
+	after := f != nil && f.AfterProcessing
+	if !after && s.applyFault(w, r, f) {
 		return
 	}
 	if env.ShopNo != s.cfg.shopNo {
@@ -389,7 +391,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	var reply any
 	switch {
-	case f != nil && f.Code != "":
+	case f != nil && f.Code != "" && !after:
 		reply = s.fail(f.Code)
 	case env.Version != sinopac.Version:
 		reply = s.fail(sinopac.CodeVersion)
@@ -399,6 +401,9 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	out, err := s.seal(service, reply)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if after && s.applyFault(w, r, f) {
 		return
 	}
 	if f != nil && f.BadSign {

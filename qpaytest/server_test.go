@@ -90,7 +90,7 @@ func TestKeyID(t *testing.T) {
 	q := sinopac.QueryConditions{OrderNo: qpaytest.SeedOrderNo}
 
 	// Without X-KeyID the gateway refuses the nonce request.
-	c, err := sinopac.NewClient(s.ShopNo(), s.Keys(), sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, err := sinopac.NewClient(s.ShopNo(), s.Keys(), sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestWrongKeys(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, qpaytest.WithDemoData())
 	other := sinopac.HashKeys{A1: "4D9709D699CA40EE", A2: "5A4FEF83140C4E9E", B1: "BC74301945134CB4", B2: "961F67F8FCA44AB9"}
-	c, err := sinopac.NewClient(s.ShopNo(), other, sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, err := sinopac.NewClient(s.ShopNo(), other, sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestEnvelopeErrors(t *testing.T) {
 	}
 
 	// Another shop: the server has no keys for it and answers in plain text.
-	other, err := sinopac.NewClient("XX0001_001", s.Keys(), sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	other, err := sinopac.NewClient("XX0001_001", s.Keys(), sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestWithShop(t *testing.T) {
 	if err != nil || len(r.OrderList) != 1 || r.ShopNo != "BA0026_001" {
 		t.Fatalf("%+v %v", r, err)
 	}
-	demo, err := sinopac.NewClient("BA0026_001", qpaytest.DemoKeys, sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry))
+	demo, err := sinopac.NewClient("BA0026_001", qpaytest.DemoKeys, sinopac.WithBaseURL(s.URL()), sinopac.WithRetryPolicy(sinopac.NoRetry()))
 	if err != nil {
 		t.Fatal(err)
 	}

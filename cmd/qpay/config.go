@@ -94,9 +94,9 @@ func (a *app) loadCredentials() (cr credentials, demo bool, err error) {
 func (a *app) clientOptions() []sinopac.Option {
 	switch {
 	case a.retries == 0:
-		return []sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry)}
+		return []sinopac.Option{sinopac.WithRetryPolicy(sinopac.NoRetry())}
 	case a.retries > 0:
-		p := sinopac.DefaultRetryPolicy
+		p := sinopac.DefaultRetryPolicy()
 		p.MaxAttempts = a.retries + 1
 		return []sinopac.Option{sinopac.WithRetryPolicy(p)}
 	}

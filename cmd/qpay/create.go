@@ -30,8 +30,11 @@ the virtual account (ATM) or the payment page URL (card, mobile pay, e-wallet).
 
 --amount is in New Taiwan dollars (799 or 799.00; whole dollars only).
 An ATM order's deadline is --expire (a date means its 23:59; default: 7 days
-from today, Taipei). A create is never resent blindly: when its outcome is
-unknown the SDK looks the order up and says whether it exists.`,
+from today, Taipei). Running the same create again is always safe: the bank
+refuses a second order with an OrderNo (E0302), and the SDK recognises its
+own order (same amount and pay type) and shows it as Resolved. When the
+outcome is unknown (the reply was lost) the SDK looks the order up; if the
+bank's query does not show it yet, run the same command again.`,
 		Example: `  qpay create --pay-type A --order-no A20261001001 --amount 799 --product "虛擬帳號訂單" --expire 2026-10-08
   qpay create --pay-type C --order-no C20261001001 --amount 1200 --product "T-shirt" \
       --return-url https://shop.example/return --backend-url https://shop.example/qpay/notify`,

@@ -28,13 +28,13 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		if !ok {
 			code = exitFailed
 		}
-		return code, txt + "\n  the bank may or may not have done it: do NOT repeat the command before checking with 'qpay query --order-no " + unknown.OrderNo + "'", true
+		return code, unknownOutcome(unknown), true
 	case errors.As(err, &notDone):
 		code, _, ok := explainSDK(notDone.Err)
 		if !ok {
 			code = exitNetwork
 		}
-		return code, txt + "\n  checked with OrderQuery: the bank has no trace of it, so running the same command again is safe", true
+		return code, txt + "\n  the request never reached the bank: running the same command again is safe", true
 	case errors.As(err, &ve):
 		field := ve.Field
 		if f, ok := fieldFlags[ve.Field]; ok {
@@ -61,6 +61,38 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		return exitNetwork, msg, true
 	}
 	return 0, "", false
+}
+
+// unknownOutcome says what is known of a create or maintain call the bank
+// may or may not have carried out, and what to do: the SDK's own facts
+// (SafeToResend, CheckAfter), in qpay's commands.
+func unknownOutcome(u *sinopac.OutcomeUnknownError) string {
+	msg := u.Service + " " + u.OrderNo + ": outcome unknown: " + u.Err.Error()
+	if u.QueryErr != nil {
+		msg += "; " + u.QueryErr.Error()
+	}
+	msg = strings.ReplaceAll(msg, "sinopac: ", "")
+	query := "'qpay query --order-no " + u.OrderNo + "'"
+	when := ""
+	if !u.CheckAfter.IsZero() {
+		when = " after " + u.CheckAfter.In(sinopac.Taipei).Format("15:04") + " (Taipei; the bank's query results can lag)"
+	}
+	switch {
+	case u.Service == "OrderCreate":
+		msg += "\n  the bank may or may not have created it: running the same create command again is safe" +
+			" (if the bank holds the order, it is recognised and shown)"
+		if when != "" {
+			msg += ", or look it up with " + query + when
+		}
+	case u.SafeToResend():
+		msg += "\n  the bank may or may not have done it: look the order up with " + query + when +
+			"; repeating the command does no harm (the bank refuses a change already made)"
+	default:
+		msg += "\n  the bank may or may not have refunded it: do NOT run the refund again." +
+			"\n  check the order's refunds with " + query + when +
+			"; a refund that is not there may still be on its way: confirm with the bank before refunding again"
+	}
+	return msg
 }
 
 // fieldFlags names the flag behind a request field the SDK rejected.

@@ -12,10 +12,13 @@ func (a *app) maintainCommand() *cobra.Command {
 		Use:   "maintain",
 		Short: "Change an order (OrderMaintain): capture, cancel, refund, stop-recurring, change-expiry",
 		Long: `Change an existing order (APIService OrderMaintain). These calls change
-money: they are never resent blindly. When a refund's outcome is unknown (the
-reply was lost), the SDK looks the order's refunds up and says whether it was
-done; do not repeat a command that ended with "outcome unknown" before
-checking with 'qpay query --order-no'.`,
+money: they are never resent once they may have reached the bank. A refund
+first reads the order's refunds; when its outcome is unknown (the reply was
+lost), the SDK compares the order's refunds with those and says whether it
+was done. Never repeat a refund that ended with "outcome unknown": check the
+order's refunds with 'qpay query --order-no' after the time it names, and
+confirm with the bank before refunding again. Capture, cancel, stop-recurring
+and change-expiry do no harm when repeated.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return usagef("choose what to do: qpay maintain capture|cancel|refund|stop-recurring|change-expiry --order-no …")

@@ -33,8 +33,9 @@ func TestCreateAndMaintainFlow(t *testing.T) {
 		t.Fatalf("server holds %+v", o)
 	}
 
-	// The same OrderNo again: the bank's E0302, exit 1, with what to do.
-	r = qpay(t, env, "", "create", "--order-no", "ATM-0001", "--amount", "799", "--product", "x")
+	// The same OrderNo for another amount: the bank's E0302, exit 1, with
+	// what to do (the same request again would be this order, Resolved).
+	r = qpay(t, env, "", "create", "--order-no", "ATM-0001", "--amount", "800", "--product", "x")
 	wantCode(t, r, 1)
 	if !strings.Contains(r.stderr, "E0302") || !strings.Contains(r.stderr, "qpay query --order-no") {
 		t.Errorf("duplicate stderr: %s", r.stderr)
