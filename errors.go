@@ -77,14 +77,21 @@ func (e *GatewayError) Retryable() bool {
 // truncated, bad padding, not JSON, or not the expected shape.
 type MessageError struct {
 	Service string
-	Reason  string
+	// Field names the reply field at fault when one is, e.g.
+	// "OrderList[2].Amount" for an order without an amount.
+	Field  string
+	Reason string
 }
 
 func (e *MessageError) Error() string {
-	if e.Service == "" {
-		return "sinopac: malformed message: " + e.Reason
+	reason := e.Reason
+	if e.Field != "" {
+		reason = e.Field + " " + reason
 	}
-	return "sinopac: " + e.Service + ": malformed reply: " + e.Reason
+	if e.Service == "" {
+		return "sinopac: malformed message: " + reason
+	}
+	return "sinopac: " + e.Service + ": malformed reply: " + reason
 }
 
 // Is makes errors.Is(err, ErrMalformedMessage) true.

@@ -372,6 +372,9 @@ func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*Resp
 	}
 	var r ResponseOrderCreate
 	err := c.do(ctx, orderCreateService, &req, &r)
+	if err == nil && r.Amount <= 0 {
+		err = amountMissing(orderCreateService.name, "Amount")
+	}
 	if err == nil {
 		if r.OrderNo != "" && r.OrderNo != req.OrderNo {
 			err = &MessageError{Service: "OrderCreate", Reason: "reply is for another OrderNo"}

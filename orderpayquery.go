@@ -85,6 +85,17 @@ func (r *ResponseOrderPayQuery) Paid() bool {
 	return r.Succeeded() && (ap == APTypePayOut || ap == APTypeRegularOut)
 }
 
+// movesMoney reports an APType whose transaction has an amount: a payment,
+// a capture, a recurring deduction or a refund. A recurring order's end and
+// a card binding may come without one.
+func (t *TSResult) movesMoney() bool {
+	switch t.APType {
+	case APTypePayOut, APTypeCaptureOut, APTypeRegularOut, APTypeVARefundOut:
+		return true
+	}
+	return false
+}
+
 // Code is the result code of the transaction's Description (e.g. "S0000").
 func (t *TSResult) Code() Code { c, _ := parseDescription(t.Description); return c }
 
@@ -126,6 +137,9 @@ func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOr
 	}
 	if s := r.TSResultContent.ShopNo; s != "" && s != c.shopNo {
 		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another shop"}
+	}
+	if r.TSResultContent.movesMoney() && r.TSResultContent.Amount <= 0 {
+		return nil, amountMissing(orderPayQueryService.name, "TSResultContent.Amount")
 	}
 	return &r, nil
 }
