@@ -47,9 +47,14 @@ func (e *APIError) Retryable() bool { return e.Code.Retryable() }
 // IP not allowed, 5xx) or a 200 whose body is not an envelope (an HTML
 // error page, garbage).
 type GatewayError struct {
-	Service    string        // APIService, or "Nonce" for the nonce endpoint
-	StatusCode int           // HTTP status
-	Excerpt    string        // the start of the body, bounded, secrets removed
+	Service     string // APIService, or "Nonce" for the nonce endpoint
+	StatusCode  int    // HTTP status
+	ContentType string // the reply's media type, e.g. "text/html"; "" if none
+	// Excerpt is the start of the body, at most 256 bytes on one line (of
+	// an HTML page only its title), with the client's HashID and X-KeyID
+	// removed and long digit runs and tokens masked with '#': account and
+	// card numbers never appear in it.
+	Excerpt    string
 	RetryAfter time.Duration // from a Retry-After header, if any
 }
 
@@ -57,6 +62,9 @@ func (e *GatewayError) Error() string {
 	msg := fmt.Sprintf("sinopac: %s: gateway answered HTTP %d", e.Service, e.StatusCode)
 	if e.StatusCode == 200 {
 		msg = fmt.Sprintf("sinopac: %s: reply is not a QPay envelope", e.Service)
+	}
+	if e.ContentType != "" {
+		msg += " (" + e.ContentType + ")"
 	}
 	if e.Excerpt != "" {
 		msg += ": " + e.Excerpt

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,18 +50,24 @@ type Client struct {
 	nonces   *noncePool
 }
 
-// credentials are the client's secrets, behind a pointer so that printing a
-// Client (even with %#v) shows an address, and with redacting methods for
-// tools that follow pointers.
-type credentials struct {
+// credentials hold the client's secrets two pointers away from the Client.
+// fmt prints a pointer nested in a struct as its address, but a verb that
+// does not fit a pointer (%s, %q, %t on a Client held by value, or inside a
+// struct fmt cannot call methods on) prints the value pointed to once, with
+// %v: that value is only another address here. The redacting methods serve
+// tools that do follow pointers.
+type credentials struct{ *keyMaterial }
+
+// keyMaterial is what credentials point to.
+type keyMaterial struct {
 	hashID string // AES key and sign salt
 	keyID  string // X-KeyID header
 }
 
-func (*credentials) String() string             { return redacted }
-func (*credentials) GoString() string           { return redacted }
-func (*credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
-func (*credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
+func (credentials) String() string             { return redacted }
+func (credentials) GoString() string           { return redacted }
+func (credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
 
 // Option configures a Client in NewClient. An Option fails for bad input.
 type Option func(*Client) error
@@ -77,7 +85,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		shopNo:   shopNo,
-		cred:     &credentials{hashID: hashID},
+		cred:     &credentials{&keyMaterial{hashID: hashID}},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
 		retry:    DefaultRetryPolicy,
@@ -122,12 +130,21 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 func WithSandbox() Option { return WithBaseURL(SandboxURL) }
 
 // WithBaseURL points the client at another QPay endpoint (a simulator such
-// as qpaytest, a proxy). The base is the part before /Nonce and /Order.
+// as qpaytest, a proxy). The base is the part before /Nonce and /Order. It
+// must not carry credentials (user:password@), a query or a fragment: the
+// base is printed with the client and in errors, and /Nonce is appended to
+// it. The error never repeats the URL. A proxy that needs authentication
+// gets it from the transport (WithHTTPClient).
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 			return &ValidationError{Field: "BaseURL", Reason: "must be an absolute http(s) URL"}
+		case u.User != nil:
+			return &ValidationError{Field: "BaseURL", Reason: "must not carry credentials (user:password@); authenticate in the transport"}
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(base, "#"):
+			return &ValidationError{Field: "BaseURL", Reason: "must not have a query or fragment"}
 		}
 		c.base = strings.TrimRight(base, "/")
 		return nil
@@ -203,13 +220,16 @@ func (c *Client) BaseURL() string { return c.base }
 
 // Format prints the client with every fmt verb as its shop and endpoint
 // only: the HashID and the X-KeyID it holds are secrets, and a client
-// printed with %+v while debugging must not reveal them.
-func (c *Client) Format(f fmt.State, _ rune) {
+// printed with %+v while debugging must not reveal them. The receiver is a
+// value so that a Client held by value (or in a slice or an exported
+// field) prints the same way.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "sinopac.Client{ShopNo:%s BaseURL:%s}", c.shopNo, c.base)
 }
 
-// LogValue keeps the client's secrets out of slog output.
-func (c *Client) LogValue() slog.Value {
+// LogValue keeps the client's secrets out of slog output; like Format it
+// works on a Client value and pointer alike.
+func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("shop_no", c.shopNo), slog.String("base_url", c.base))
 }
 
@@ -417,53 +437,208 @@ func apiError(service, status, desc string) *APIError {
 	return &APIError{Service: service, Status: status, Code: code, Message: msg, Description: desc}
 }
 
+// excerptLen bounds GatewayError.Excerpt, in bytes.
 const excerptLen = 256
 
-// gatewayError keeps a bounded, printable excerpt of the body with the
-// client's secrets cut out, in case a proxy echoes request headers.
+// gatewayError describes a reply that is not a sealed envelope by what is
+// safe to show: the HTTP status, the media type, and an excerpt that
+// carries neither the client's secrets nor the numbers a reply holds.
 func (c *Client) gatewayError(service string, status int, hdr http.Header, body []byte) *GatewayError {
-	return &GatewayError{Service: service, StatusCode: status, Excerpt: c.excerpt(body), RetryAfter: retryAfter(hdr)}
+	return &GatewayError{Service: service, StatusCode: status, ContentType: mediaType(hdr),
+		Excerpt: c.excerpt(hdr, body), RetryAfter: retryAfter(hdr)}
+}
+
+// mediaType is the reply's Content-Type without parameters, or "" when it
+// is missing or malformed.
+func mediaType(hdr http.Header) string {
+	mt, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
+	if err != nil || len(mt) > 100 {
+		return ""
+	}
+	return mt
 }
 
 // excerpt squeezes the start of body into one printable line of at most
-// excerptLen bytes. Secrets are replaced before the line is cut, over a
-// window long enough to hold any secret that starts inside the excerpt, so
-// a secret cut in half at the end cannot leave a piece behind.
-func (c *Client) excerpt(body []byte) string {
-	secrets := [...]string{c.cred.hashID, c.cred.keyID}
+// excerptLen bytes; of an HTML page (a proxy's or gateway's error page)
+// only the title is kept. The client's secrets are cut out in any ASCII
+// letter case, and every run of minDigitRun or more digits (card and
+// account numbers, also when split by spaces, dashes or dots) and every
+// word of minTokenLen or more letters and digits holding a digit (tokens,
+// keys, UUIDs) is masked with '#'. All this is done over a window long
+// enough to hold any secret that starts inside the excerpt before the line
+// is cut, so that nothing cut in half at the end can leave a piece behind.
+func (c *Client) excerpt(hdr http.Header, body []byte) string {
+	if isHTML(hdr, body) {
+		body = htmlTitle(body)
+	}
+	secrets := [...]string{squeeze([]byte(c.cred.hashID), len(c.cred.hashID)), squeeze([]byte(c.cred.keyID), len(c.cred.keyID))}
 	window := excerptLen
 	for _, s := range secrets {
 		window += len(s)
 	}
-	var b strings.Builder
+	line := squeeze(body, window)
+	more := len(line) >= window // the body may go on past the window
+	for _, secret := range secrets {
+		line = redactFold(line, secret)
+	}
+	masked := []byte(line)
+	maskNumbers(masked, more)
+	line = string(masked)
+	if len(line) > excerptLen {
+		cut := excerptLen
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut]
+	}
+	return strings.TrimSpace(line)
+}
+
+// squeeze turns up to max bytes' worth of the start of b into one line:
+// control characters, invalid UTF-8 and runs of spaces become one space.
+func squeeze(b []byte, max int) string {
+	var sb strings.Builder
 	space := true // no leading space
-	for len(body) > 0 && b.Len() < window {
-		r, n := utf8.DecodeRune(body)
-		body = body[n:]
+	for len(b) > 0 && sb.Len() < max {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
 		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) {
 			if !space {
-				b.WriteByte(' ')
+				sb.WriteByte(' ')
 			}
 			space = true
 			continue
 		}
-		b.WriteRune(r)
+		sb.WriteRune(r)
 		space = false
 	}
-	s := b.String()
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, redacted)
+	return sb.String()
+}
+
+// redactFold replaces every occurrence of secret in s, in any ASCII letter
+// case, with [redacted]. ASCII case folding keeps byte offsets, so the
+// match found in the folded copy is cut from s itself.
+func redactFold(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	fs, fsecret := asciiLower(s), asciiLower(secret)
+	var b strings.Builder
+	for {
+		i := strings.Index(fs, fsecret)
+		if i < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		b.WriteString(redacted)
+		s, fs = s[i+len(secret):], fs[i+len(secret):]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
 	}
-	if len(s) > excerptLen {
-		cut := excerptLen
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
+	return string(b)
+}
+
+// What excerpt masks: numbers long enough to be an account or card number
+// (bank codes such as E0401 and HTTP statuses stay readable), and words
+// long enough to be a token.
+const (
+	minDigitRun = 5
+	minTokenLen = 16
+)
+
+// maskNumbers overwrites, in place, the digits of every run of at least
+// minDigitRun digits (single spaces, dashes or dots between digits belong
+// to the run) and every word of at least minTokenLen bytes of [0-9A-Za-z_-]
+// that holds a digit. With open set, b is cut from a longer text, so a run
+// or word reaching its end is masked whatever its length.
+func maskNumbers(b []byte, open bool) {
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	isWord := func(c byte) bool {
+		return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-'
 	}
-	return strings.TrimSpace(s)
+	for i := 0; i < len(b); {
+		if !isWord(b[i]) {
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for ; j < len(b) && isWord(b[j]); j++ {
+			if isDigit(b[j]) {
+				digits++
+			}
+		}
+		if digits > 0 && (j-i >= minTokenLen || open && j == len(b)) {
+			for k := i; k < j; k++ {
+				b[k] = '#'
+			}
+		}
+		i = j
+	}
+	for i := 0; i < len(b); {
+		if !isDigit(b[i]) {
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for j < len(b) {
+			if isDigit(b[j]) {
+				digits++
+			} else if !(strings.IndexByte(" -.", b[j]) >= 0 && j+1 < len(b) && isDigit(b[j+1])) {
+				break
+			}
+			j++
+		}
+		if digits >= minDigitRun || open && j == len(b) {
+			for k := i; k < j; k++ {
+				if isDigit(b[k]) {
+					b[k] = '#'
+				}
+			}
+		}
+		i = j
+	}
+}
+
+// isHTML reports an HTML page, by its Content-Type or by its first bytes.
+func isHTML(hdr http.Header, body []byte) bool {
+	switch mediaType(hdr) {
+	case "text/html", "application/xhtml+xml":
+		return true
+	}
+	return strings.HasPrefix(http.DetectContentType(body), "text/html")
+}
+
+// maxTitleSearch bounds how far into an HTML page the title is looked for.
+const maxTitleSearch = 64 << 10
+
+// htmlTitle is the text of the page's <title>, entities decoded, or
+// nothing: the rest of an error page is markup or an echo of the request.
+func htmlTitle(page []byte) []byte {
+	page = page[:min(len(page), maxTitleSearch)]
+	low := []byte(asciiLower(string(page)))
+	open := bytes.Index(low, []byte("<title"))
+	if open < 0 {
+		return nil
+	}
+	start := bytes.IndexByte(low[open:], '>')
+	if start < 0 {
+		return nil
+	}
+	start += open + 1
+	end := bytes.Index(low[start:], []byte("</title"))
+	if end < 0 {
+		return nil
+	}
+	return []byte(html.UnescapeString(string(page[start : start+end])))
 }
 
 // maxRetryAfter caps a Retry-After value; the policy's MaxElapsed decides
