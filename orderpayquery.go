@@ -31,7 +31,9 @@ var orderPayQueryService = &service{name: "OrderPayQuery", idempotent: true,
 // TSResultContent: its APType says what happened and its Status whether it
 // succeeded. Use Paid, Succeeded and Failed rather than the outer Status.
 type ResponseOrderPayQuery struct {
-	ShopNo          string    `json:"ShopNo"`
+	ShopNo string `json:"ShopNo"`
+	// PayToken is the token asked about: QueryPayment refuses a reply about
+	// another token and fills it in when the bank leaves it out.
 	PayToken        string    `json:"PayToken"`
 	Date            Timestamp `json:"Date"`
 	Status          string    `json:"Status"`
@@ -122,7 +124,8 @@ func checkPayToken(tok string) error {
 // OrderPayQuery). An unknown token fails with an *APIError whose Code is
 // CodePayTokenInvalid. The reply is signed and verified, unlike the
 // notification that delivered the token: act on this, never on the
-// notification. Whether the customer paid is TSResultContent, see Paid.
+// notification. Whether the customer paid is TSResultContent, see Paid; a
+// result that is not paid may still change (the query can lag a payment).
 func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOrderPayQuery, error) {
 	if err := checkPayToken(payToken); err != nil {
 		return nil, err
@@ -131,9 +134,15 @@ func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOr
 	if err := c.do(ctx, orderPayQueryService, orderPayQueryRequest{ShopNo: c.shopNo, PayToken: payToken}, &r); err != nil {
 		return nil, err
 	}
-	// A reply about another token or shop is not an answer to this question.
-	if r.PayToken != "" && r.PayToken != payToken {
-		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another PayToken"}
+	// A reply about another token or shop is not an answer to this
+	// question. The token is the key of everything that follows (Deduper),
+	// so it is the one asked about even when the bank leaves it out.
+	switch r.PayToken {
+	case payToken:
+	case "":
+		r.PayToken = payToken
+	default:
+		return nil, &MessageError{Service: "OrderPayQuery", Field: "PayToken", Reason: "is not the token asked about"}
 	}
 	if s := r.TSResultContent.ShopNo; s != "" && s != c.shopNo {
 		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another shop"}
