@@ -31,9 +31,10 @@ var orderPayQueryService = &service{name: "OrderPayQuery", idempotent: true,
 // TSResultContent: its APType says what happened and its Status whether it
 // succeeded. Use Paid, Succeeded and Failed rather than the outer Status.
 type ResponseOrderPayQuery struct {
-	ShopNo string `json:"ShopNo"`
-	// PayToken is the token asked about: QueryPayment refuses a reply about
-	// another token and fills it in when the bank leaves it out.
+	// ShopNo and PayToken are the shop and token asked about: QueryPayment
+	// refuses a reply about another one and fills them in when the bank
+	// leaves them out.
+	ShopNo          string    `json:"ShopNo"`
 	PayToken        string    `json:"PayToken"`
 	Date            Timestamp `json:"Date"`
 	Status          string    `json:"Status"`
@@ -143,6 +144,13 @@ func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOr
 		r.PayToken = payToken
 	default:
 		return nil, &MessageError{Service: "OrderPayQuery", Field: "PayToken", Reason: "is not the token asked about"}
+	}
+	switch r.ShopNo {
+	case c.shopNo:
+	case "":
+		r.ShopNo = c.shopNo // the shop asked for, as with PayToken
+	default:
+		return nil, &MessageError{Service: "OrderPayQuery", Field: "ShopNo", Reason: "is not the shop asked for"}
 	}
 	if s := r.TSResultContent.ShopNo; s != "" && s != c.shopNo {
 		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another shop"}
