@@ -2,7 +2,10 @@ package sinopac
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -38,6 +41,28 @@ type Allot struct {
 	AllotAmount    Amount      `json:"AllotAmount"` // what reached the shop's account
 	Account        string      `json:"Account"`
 	List           []AllotItem `json:"List"`
+}
+
+// UnmarshalJSON decodes AllotAmount and ExtAllotAmount with a sign: they
+// are net sums, negative when refunds and fees exceed payments. Every other
+// amount follows Amount's rules.
+func (a *Allot) UnmarshalJSON(b []byte) error {
+	type plain Allot // without this method
+	var w struct {
+		plain
+		ExtAllotAmount signedAmount `json:"ExtAllotAmount"`
+		AllotAmount    signedAmount `json:"AllotAmount"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			ute.Field = strings.TrimPrefix(ute.Field, "plain.") // the field as on the wire
+		}
+		return err
+	}
+	*a = Allot(w.plain)
+	a.ExtAllotAmount, a.AllotAmount = Amount(w.ExtAllotAmount), Amount(w.AllotAmount)
+	return nil
 }
 
 // AllotItem is one transaction of a payout. On the wire its keys are

@@ -3,6 +3,7 @@ package sinopac
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 )
 
@@ -51,4 +52,18 @@ func (s *ClientSet) Shops() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// BackendHandler serves one BackendURL for every shop of the set: it
+// routes a notification by its ShopNo to that shop's client, whose signed,
+// verified OrderPayQuery decides what the PayToken stands for. Routing by
+// an unauthenticated ShopNo is safe because the ShopNo grants nothing: a
+// notification naming shop B with shop A's token is asked of B's bank,
+// which does not know the token (a non-S answer; fn is not called). A
+// ShopNo the set does not hold gets 400 {"Status":"F"}, without a request
+// to any bank. Otherwise it answers exactly like Client.BackendHandler
+// (one implementation), options included. fn receives the results of every
+// shop: n.ShopNo tells which.
+func (s *ClientSet) BackendHandler(fn NotificationFunc, opts ...HandlerOption) http.Handler {
+	return backendHandler(s.Client, fn, opts)
 }

@@ -25,7 +25,13 @@
 // digits each or in GUID form) and an API key sent as the X-KeyID header
 // ([WithKeyID]). Malformed credentials fail in [NewClient]. The keys, the
 // HashID derived from them and the X-KeyID never appear in errors, logs or
-// fmt output: HashKeys prints as "[redacted]" with every verb and in slog.
+// fmt output: HashKeys prints as "[redacted]" with every verb and in slog,
+// and a [Client], by pointer or by value, prints as its ShopNo and base URL
+// only. A [GatewayError] shows the HTTP status, the media type and at most
+// 256 bytes of the body (of an HTML page only its title) with the HashID
+// and X-KeyID cut out in any letter case and every run of five or more
+// digits and every token-like word masked, so account and card numbers do
+// not reach an error message. [WithBaseURL] refuses a URL with credentials.
 //
 // Production is the default base URL; [WithSandbox] selects the bank's
 // sandbox and [WithBaseURL] anything else, such as the simulator in package
@@ -91,12 +97,24 @@
 // The bank announces payments by posting {"ShopNo","PayToken"} to the
 // order's BackendURL (and, for cards, a form to ReturnURL via the customer's
 // browser). Neither is signed. [Client.BackendHandler] never trusts the body:
-// it resolves the PayToken with a signed, verified OrderPayQuery, hands that
-// result to your function and answers {"Status":"S"} only after it returned
-// nil, so the bank resends otherwise. The bank resends every 10 minutes up to
-// 5 times and card payments arrive on both URLs: your function must be
-// idempotent; [Deduper] drops repeats within one process.
-// [ParseReturnNotification] reads the ReturnURL form.
+// it resolves the PayToken with a signed, verified OrderPayQuery (a reply
+// about another token or shop is refused), hands that result to your
+// function and answers {"Status":"S"} only when the result is final and
+// your function returned nil; otherwise the bank resends, every 10 minutes
+// up to 5 times. A result whose inner Status is F (not paid) is not final
+// by default: a declined card is a genuine F, but a virtual account just
+// paid can read F while the query lags, and acknowledging it would stop the
+// resends that show the payment. So an F reaches your function and is
+// answered 202 {"Status":"F"}; [AcknowledgeFailed] answers S instead when
+// you treat F as final (and settle unpaid orders with OrderQuery).
+//
+// Card payments arrive on both URLs and every result may come again: your
+// function must be idempotent. [Deduper] drops repeats within one process,
+// keyed on the notification's own PayToken and remembering only final
+// results. [ParseReturnNotification] reads the ReturnURL form; a not-paid
+// result there is not final either. [ClientSet.BackendHandler] serves one
+// BackendURL for many shops, routing by ShopNo to the shop whose bank
+// decides.
 //
 // # Unknown outcomes
 //

@@ -57,9 +57,14 @@ func (e *APIError) Retryable() bool { return e.Code.Retryable() }
 // IP not allowed, 5xx) or a 200 whose body is not an envelope (an HTML
 // error page, garbage).
 type GatewayError struct {
-	Service    string        // APIService, or "Nonce" for the nonce endpoint
-	StatusCode int           // HTTP status
-	Excerpt    string        // the start of the body, bounded, secrets removed
+	Service     string // APIService, or "Nonce" for the nonce endpoint
+	StatusCode  int    // HTTP status
+	ContentType string // the reply's media type, e.g. "text/html"; "" if none
+	// Excerpt is the start of the body, at most 256 bytes on one line (of
+	// an HTML page only its title), with the client's HashID and X-KeyID
+	// removed and long digit runs and tokens masked with '#': account and
+	// card numbers never appear in it.
+	Excerpt    string
 	RetryAfter time.Duration // from a Retry-After header, if any
 }
 
@@ -67,6 +72,9 @@ func (e *GatewayError) Error() string {
 	msg := fmt.Sprintf("sinopac: %s: gateway answered HTTP %d", e.Service, e.StatusCode)
 	if e.StatusCode == 200 {
 		msg = fmt.Sprintf("sinopac: %s: reply is not a QPay envelope", e.Service)
+	}
+	if e.ContentType != "" {
+		msg += " (" + e.ContentType + ")"
 	}
 	if e.Excerpt != "" {
 		msg += ": " + e.Excerpt
@@ -87,14 +95,21 @@ func (e *GatewayError) Retryable() bool {
 // truncated, bad padding, not JSON, or not the expected shape.
 type MessageError struct {
 	Service string
-	Reason  string
+	// Field names the reply field at fault when one is, e.g.
+	// "OrderList[2].Amount" for an order without an amount.
+	Field  string
+	Reason string
 }
 
 func (e *MessageError) Error() string {
-	if e.Service == "" {
-		return "sinopac: malformed message: " + e.Reason
+	reason := e.Reason
+	if e.Field != "" {
+		reason = e.Field + " " + reason
 	}
-	return "sinopac: " + e.Service + ": malformed reply: " + e.Reason
+	if e.Service == "" {
+		return "sinopac: malformed message: " + reason
+	}
+	return "sinopac: " + e.Service + ": malformed reply: " + reason
 }
 
 // Is makes errors.Is(err, ErrMalformedMessage) true.

@@ -324,38 +324,75 @@ func FuzzTimestamp(f *testing.F) {
 	})
 }
 
-// FuzzAmount: decoding never panics; it accepts exactly an optional minus
-// and 1–18 digits, bare or quoted, plus "", `""` and null; whatever it
-// accepts round-trips through MarshalJSON.
+// FuzzAmount: decoding never panics; Amount accepts exactly 1–18 digits
+// without a leading zero ("0" itself is fine), bare or quoted, plus `""`
+// and null (as 0), and nothing else: no sign, no -0, no fraction; a
+// refused input leaves the value unchanged. The net sums of AllotQuery
+// (signedAmount) accept the same plus a minus sign before a non-zero
+// amount. Whatever is accepted holds the digits' value and round-trips
+// through MarshalJSON.
 func FuzzAmount(f *testing.F) {
-	for _, s := range []string{`79900`, `"9440300"`, `""`, `null`, `-500`, `"-"`, `1e5`, `799.00`, `"1`, `999999999999999999`, `9999999999999999999`, `"+5"`, `" 5"`} {
+	for _, s := range []string{`79900`, `"9440300"`, `""`, `null`, `-500`, `"-500"`, `"-"`, `-0`, `"-0"`, `0`, `"0"`, `00`, `0799`,
+		`1e5`, `799.00`, `"1`, `999999999999999999`, `9999999999999999999`, `"+5"`, `+5`, `" 5"`, `"null"`, `-"5"`, `--5`, `-null`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var a Amount
-		err := a.UnmarshalJSON(b)
+		const untouched = Amount(-7)
 		inner := b
 		if len(inner) >= 2 && inner[0] == '"' && inner[len(inner)-1] == '"' {
 			inner = inner[1 : len(inner)-1]
 		}
-		digits := strings.TrimPrefix(string(inner), "-")
-		wantOK := len(inner) == 0 || string(inner) == "null" ||
-			(len(digits) >= 1 && len(digits) <= 18 && strings.Trim(digits, "0123456789") == "")
-		if (err == nil) != wantOK {
-			t.Fatalf("UnmarshalJSON(%q): err %v, want ok=%v", b, err, wantOK)
+		digitsOK := func(d []byte) bool {
+			return len(d) >= 1 && len(d) <= 18 && strings.Trim(string(d), "0123456789") == "" && (d[0] != '0' || len(d) == 1)
 		}
-		if err != nil {
-			return
+		absent := string(b) == "null" || string(b) == `""`
+		var want int64
+		if digitsOK(inner) {
+			_ = json.Unmarshal(inner, &want) // the digits as a JSON number: an independent reading
 		}
-		js, err := a.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
+
+		a := untouched
+		err := a.UnmarshalJSON(b)
+		if wantOK := absent || digitsOK(inner); (err == nil) != wantOK {
+			t.Fatalf("Amount.UnmarshalJSON(%q): err %v, want ok=%v", b, err, wantOK)
 		}
-		var back Amount
-		if err := json.Unmarshal(js, &back); err != nil || back != a {
-			t.Fatalf("round trip of %q: %s → %d, %v", b, js, back, err)
+		switch {
+		case err != nil && a != untouched:
+			t.Fatalf("refused %q but changed the value to %d", b, a)
+		case err == nil && a != Amount(want):
+			t.Fatalf("%q decoded to %d, want %d", b, a, want)
 		}
-		_ = a.String()
+
+		s := signedAmount(untouched)
+		serr := s.UnmarshalJSON(b)
+		neg := len(inner) > 1 && inner[0] == '-' && digitsOK(inner[1:]) && inner[1] != '0'
+		if wantOK := absent || digitsOK(inner) || neg; (serr == nil) != wantOK {
+			t.Fatalf("signedAmount.UnmarshalJSON(%q): err %v, want ok=%v", b, serr, wantOK)
+		}
+		if neg {
+			_ = json.Unmarshal(inner, &want)
+		}
+		switch {
+		case serr != nil && s != signedAmount(untouched):
+			t.Fatalf("signed: refused %q but changed the value to %d", b, s)
+		case serr == nil && s != signedAmount(want):
+			t.Fatalf("signed: %q decoded to %d, want %d", b, s, want)
+		}
+
+		for _, v := range []Amount{a, Amount(s)} {
+			if v == untouched {
+				continue
+			}
+			js, err := v.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back signedAmount
+			if err := json.Unmarshal(js, &back); err != nil || Amount(back) != v {
+				t.Fatalf("round trip of %q: %s → %d, %v", b, js, back, err)
+			}
+			_ = v.String()
+		}
 	})
 }
 

@@ -16,20 +16,48 @@ import (
 // The bank's is about 100 bytes.
 const MaxNotificationBytes = 16 << 10
 
-// NotificationFunc handles one verified payment result. It must be
-// idempotent: the bank resends a notification it did not see answered
+// NotificationFunc handles one verified payment result. It sees every
+// result the bank confirms, paid or not (check n.Paid, n.Failed), and must
+// be idempotent: the bank resends a notification it did not see answered
 // with {"Status":"S"} every 10 minutes, up to 5 times, and announces card
 // payments on both the BackendURL and the ReturnURL. Deduper helps.
 type NotificationFunc func(ctx context.Context, n *ResponseOrderPayQuery) error
+
+// HandlerOption changes how a BackendHandler answers the bank.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	ackFailed bool // acknowledge an inner Status F (AcknowledgeFailed)
+}
+
+// AcknowledgeFailed makes a BackendHandler answer {"Status":"S"} also for
+// a verified result whose inner Status is F, once fn returned nil, so the
+// bank stops resending it. Use it only if a not-paid result is final for
+// you: OrderPayQuery can lag a payment by minutes (a virtual account just
+// paid may still read F), and with this option no resend asks again. Keep
+// checking unpaid orders with OrderQuery (or the reconcile package) then.
+func AcknowledgeFailed() HandlerOption {
+	return func(c *handlerConfig) { c.ackFailed = true }
+}
 
 // BackendHandler serves the BackendURL: the bank's server-to-server
 // notification, a JSON POST {"ShopNo":…,"PayToken":…}.
 //
 // The notification carries no signature, so the handler never trusts it:
 // it checks its shape and ShopNo, asks the bank with QueryPayment (signed
-// and verified), and hands that verified result to fn, whatever the
-// payment's outcome (check n.Paid()). It answers {"Status":"S"} only after
-// fn returned nil; otherwise the bank resends later:
+// and verified; a reply about another PayToken is refused) and hands that
+// verified result to fn, whatever the payment's outcome. It answers
+// {"Status":"S"} only for a final result, after fn returned nil; otherwise
+// the bank resends later and the handler asks the bank again:
+//   - 200 {"Status":"S"}: the inner Status is S (n.Succeeded) and fn
+//     returned nil;
+//   - 202 {"Status":"F"}: fn returned nil but the result is not final: the
+//     inner Status is F (not paid, declined) or missing. A declined card
+//     is a genuine F, but a virtual-account payment can read F for minutes
+//     because the query lags the payment; acknowledging it would stop the
+//     resends that let the handler see the payment. So by default the bank
+//     resends (5 more times, 10 minutes apart) and fn sees each new
+//     result. AcknowledgeFailed answers S for an F instead;
 //   - 405 for a method other than POST;
 //   - 413 for a body over MaxNotificationBytes;
 //   - 400 {"Status":"F"} for a Content-Type other than JSON (a missing
@@ -40,7 +68,27 @@ type NotificationFunc func(ctx context.Context, n *ResponseOrderPayQuery) error
 //
 // fn runs with the request's context and must be idempotent (see
 // NotificationFunc); wrap it with a Deduper to drop repeats.
-func (c *Client) BackendHandler(fn NotificationFunc) http.Handler {
+func (c *Client) BackendHandler(fn NotificationFunc, opts ...HandlerOption) http.Handler {
+	return backendHandler(c.ownShop, fn, opts)
+}
+
+// ownShop resolves the one ShopNo a Client serves.
+func (c *Client) ownShop(_ context.Context, shopNo string) (*Client, error) {
+	if shopNo != c.shopNo {
+		return nil, ErrUnknownShop
+	}
+	return c, nil
+}
+
+// backendHandler is the BackendURL handler of Client and ClientSet: resolve
+// picks the client whose signed, verified OrderPayQuery decides, by the
+// notification's ShopNo. The ShopNo only routes; it grants nothing, since
+// the chosen shop's bank must know the PayToken.
+func backendHandler(resolve func(ctx context.Context, shopNo string) (*Client, error), fn NotificationFunc, opts []HandlerOption) http.Handler {
+	var cfg handlerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -62,7 +110,12 @@ func (c *Client) BackendHandler(fn NotificationFunc) http.Handler {
 			return
 		}
 		var note struct{ ShopNo, PayToken string }
-		if json.Unmarshal(body, &note) != nil || note.ShopNo != c.shopNo || checkPayToken(note.PayToken) != nil {
+		if json.Unmarshal(body, &note) != nil || checkShopNo(note.ShopNo) != nil || checkPayToken(note.PayToken) != nil {
+			answer(w, http.StatusBadRequest)
+			return
+		}
+		c, err := resolve(r.Context(), note.ShopNo)
+		if err != nil {
 			answer(w, http.StatusBadRequest)
 			return
 		}
@@ -78,6 +131,10 @@ func (c *Client) BackendHandler(fn NotificationFunc) http.Handler {
 		}
 		if err := fn(r.Context(), res); err != nil {
 			answer(w, http.StatusInternalServerError)
+			return
+		}
+		if !res.Succeeded() && !(cfg.ackFailed && res.Failed()) {
+			answer(w, http.StatusAccepted)
 			return
 		}
 		answer(w, http.StatusOK)
@@ -115,6 +172,13 @@ func answer(w http.ResponseWriter, status int) {
 // The values are not authenticated: check shopNo, then call
 // Client.QueryPayment with payToken and act only on its result. Render a
 // page for the customer; the bank expects no particular answer here.
+//
+// A not-paid result here is not final either: the browser can arrive
+// before the query reflects the payment, and nothing resends a ReturnURL.
+// For an inner Status F tell the customer the payment is being checked
+// rather than that it failed, record nothing final, and let the
+// BackendURL notification (BackendHandler, which the bank resends) or
+// OrderQuery settle the order.
 func ParseReturnNotification(r *http.Request) (shopNo, payToken string, err error) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -142,28 +206,35 @@ func ParseReturnNotification(r *http.Request) (shopNo, payToken string, err erro
 	return shopNo, payToken, nil
 }
 
-// Deduper makes a NotificationFunc run once per PayToken: after it
-// succeeded for a token, repeats of that token within TTL succeed without
-// calling it again, and a repeat that arrives while the first is still
-// running waits for it and shares its outcome. A failed run is not
-// remembered, so the bank's next resend tries again. It remembers at most
-// a bounded number of tokens (the oldest are forgotten first), in memory
-// only: with several processes, or across restarts, fn must still be
-// idempotent on its own (e.g. keyed on OrderNo and APType in a database).
-// A Deduper is safe for concurrent use.
+// Deduper makes a NotificationFunc run once per PayToken for final
+// results: after it succeeded for a token whose result is final (the inner
+// Status is S), repeats of that token within TTL succeed without calling
+// it again. A result that is not final (inner Status F: not paid yet,
+// declined; or none) is not remembered, so the next resend runs fn with
+// the bank's new answer: a payment the query showed late is never
+// dropped as a repeat. A failed run is not remembered either.
+//
+// The key is the notification's own PayToken: QueryPayment (and so
+// BackendHandler) guarantees n.PayToken is the token asked about, refusing
+// a reply about another token and filling it in when the bank leaves it
+// out. A result without a PayToken (built by hand) is passed to fn
+// without deduplication, never keyed on "".
+//
+// A repeat that arrives while the first run is in flight waits for it: if
+// that run ended with a final success the repeat is dropped, otherwise it
+// runs fn with its own result. It remembers at most a bounded number of
+// tokens (the oldest are forgotten first), in memory only: with several
+// processes, or across restarts, fn must still be idempotent on its own
+// (e.g. keyed on OrderNo and APType in a database). A Deduper is safe for
+// concurrent use.
 type Deduper struct {
 	ttl  time.Duration
 	max  int
 	now  func() time.Time
 	mu   sync.Mutex
-	done map[string]time.Time // token → when it succeeded
+	done map[string]time.Time // token → when it succeeded with a final result
 	fifo []string             // tokens of done in the order they succeeded
-	busy map[string]*flight
-}
-
-type flight struct {
-	wait chan struct{}
-	err  error
+	busy map[string]chan struct{}
 }
 
 // DefaultDedupTTL covers the bank's resends: 5 more tries 10 minutes apart.
@@ -178,57 +249,66 @@ func NewDeduper(ttl time.Duration, max int) *Deduper {
 	if max <= 0 {
 		max = 10000
 	}
-	return &Deduper{ttl: ttl, max: max, now: time.Now, done: map[string]time.Time{}, busy: map[string]*flight{}}
+	return &Deduper{ttl: ttl, max: max, now: time.Now, done: map[string]time.Time{}, busy: map[string]chan struct{}{}}
 }
 
-// Once wraps fn so that it runs once per PayToken (see Deduper).
+// Once wraps fn so that it runs once per PayToken with a final result (see
+// Deduper).
 func (d *Deduper) Once(fn NotificationFunc) NotificationFunc {
 	return func(ctx context.Context, n *ResponseOrderPayQuery) error {
 		key := n.PayToken
-		d.mu.Lock()
-		if t, ok := d.done[key]; ok && d.now().Sub(t) < d.ttl {
-			d.mu.Unlock()
-			return nil
+		if key == "" {
+			return fn(ctx, n)
 		}
-		if f, ok := d.busy[key]; ok {
+		d.mu.Lock()
+		for {
+			if d.seenLocked(key) {
+				d.mu.Unlock()
+				return nil
+			}
+			inFlight, busy := d.busy[key]
+			if !busy {
+				break
+			}
 			d.mu.Unlock()
 			select {
-			case <-f.wait:
-				return f.err
+			case <-inFlight:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+			d.mu.Lock()
 		}
-		f := &flight{wait: make(chan struct{})}
-		d.busy[key] = f
+		flight := make(chan struct{})
+		d.busy[key] = flight
 		d.mu.Unlock()
 
+		var err error
 		completed := false
-		defer func() {
-			if !completed {
-				f.err = errPanicked // fn panicked: waiters fail, the bank resends
-			}
+		defer func() { // also when fn panics: then nothing is remembered
 			d.mu.Lock()
 			delete(d.busy, key)
-			if f.err == nil {
+			if completed && err == nil && n.Succeeded() {
 				d.remember(key)
 			}
 			d.mu.Unlock()
-			close(f.wait)
+			close(flight)
 		}()
-		f.err = fn(ctx, n)
+		err = fn(ctx, n)
 		completed = true
-		return f.err
+		return err
 	}
 }
 
-var errPanicked = errors.New("sinopac: notification handler panicked")
-
-// Seen reports whether a run for payToken succeeded within TTL.
+// Seen reports whether a run for payToken succeeded with a final result
+// within TTL.
 func (d *Deduper) Seen(payToken string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	t, ok := d.done[payToken]
+	return d.seenLocked(payToken)
+}
+
+func (d *Deduper) seenLocked(key string) bool {
+	t, ok := d.done[key]
 	return ok && d.now().Sub(t) < d.ttl
 }
 

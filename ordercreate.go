@@ -379,6 +379,9 @@ func (c *Client) CreateOrder(ctx context.Context, req OrderCreateRequest) (*Resp
 	start := time.Now()
 	var r ResponseOrderCreate
 	st, err := c.send(ctx, orderCreateService, &req, &r)
+	if err == nil && r.Amount <= 0 {
+		err = amountMissing(orderCreateService.name, "Amount")
+	}
 	if err == nil {
 		if r.OrderNo == "" || r.OrderNo == req.OrderNo {
 			return &r, nil

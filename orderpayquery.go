@@ -31,6 +31,9 @@ var orderPayQueryService = &service{name: "OrderPayQuery", idempotent: true,
 // TSResultContent: its APType says what happened and its Status whether it
 // succeeded. Use Paid, Succeeded and Failed rather than the outer Status.
 type ResponseOrderPayQuery struct {
+	// ShopNo and PayToken are the shop and token asked about: QueryPayment
+	// refuses a reply about another one and fills them in when the bank
+	// leaves them out.
 	ShopNo          string    `json:"ShopNo"`
 	PayToken        string    `json:"PayToken"`
 	Date            Timestamp `json:"Date"`
@@ -85,6 +88,17 @@ func (r *ResponseOrderPayQuery) Paid() bool {
 	return r.Succeeded() && (ap == APTypePayOut || ap == APTypeRegularOut)
 }
 
+// movesMoney reports an APType whose transaction has an amount: a payment,
+// a capture, a recurring deduction or a refund. A recurring order's end and
+// a card binding may come without one.
+func (t *TSResult) movesMoney() bool {
+	switch t.APType {
+	case APTypePayOut, APTypeCaptureOut, APTypeRegularOut, APTypeVARefundOut:
+		return true
+	}
+	return false
+}
+
 // Code is the result code of the transaction's Description (e.g. "S0000").
 func (t *TSResult) Code() Code { c, _ := parseDescription(t.Description); return c }
 
@@ -111,7 +125,8 @@ func checkPayToken(tok string) error {
 // OrderPayQuery). An unknown token fails with an *APIError whose Code is
 // CodePayTokenInvalid. The reply is signed and verified, unlike the
 // notification that delivered the token: act on this, never on the
-// notification. Whether the customer paid is TSResultContent, see Paid.
+// notification. Whether the customer paid is TSResultContent, see Paid; a
+// result that is not paid may still change (the query can lag a payment).
 func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOrderPayQuery, error) {
 	if err := checkPayToken(payToken); err != nil {
 		return nil, err
@@ -120,12 +135,28 @@ func (c *Client) QueryPayment(ctx context.Context, payToken string) (*ResponseOr
 	if err := c.do(ctx, orderPayQueryService, orderPayQueryRequest{ShopNo: c.shopNo, PayToken: payToken}, &r); err != nil {
 		return nil, err
 	}
-	// A reply about another token or shop is not an answer to this question.
-	if r.PayToken != "" && r.PayToken != payToken {
-		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another PayToken"}
+	// A reply about another token or shop is not an answer to this
+	// question. The token is the key of everything that follows (Deduper),
+	// so it is the one asked about even when the bank leaves it out.
+	switch r.PayToken {
+	case payToken:
+	case "":
+		r.PayToken = payToken
+	default:
+		return nil, &MessageError{Service: "OrderPayQuery", Field: "PayToken", Reason: "is not the token asked about"}
+	}
+	switch r.ShopNo {
+	case c.shopNo:
+	case "":
+		r.ShopNo = c.shopNo // the shop asked for, as with PayToken
+	default:
+		return nil, &MessageError{Service: "OrderPayQuery", Field: "ShopNo", Reason: "is not the shop asked for"}
 	}
 	if s := r.TSResultContent.ShopNo; s != "" && s != c.shopNo {
 		return nil, &MessageError{Service: "OrderPayQuery", Reason: "reply is for another shop"}
+	}
+	if r.TSResultContent.movesMoney() && r.TSResultContent.Amount <= 0 {
+		return nil, amountMissing(orderPayQueryService.name, "TSResultContent.Amount")
 	}
 	return &r, nil
 }

@@ -162,6 +162,9 @@ func (c *Client) QueryOrders(ctx context.Context, q QueryConditions) (*ResponseO
 	if err := c.do(ctx, orderQueryService, req, &r); err != nil {
 		return nil, err
 	}
+	if err := checkOrderAmounts(orderQueryService.name, r.OrderList); err != nil {
+		return nil, err
+	}
 	if r.OrderList == nil {
 		r.OrderList = []Order{}
 	}

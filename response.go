@@ -1,5 +1,7 @@
 package sinopac
 
+import "fmt"
+
 // Order is one entry of an OrderQuery reply's OrderList (protocol §5).
 // Unknown fields are ignored; Client.Call returns a reply's full JSON.
 type Order struct {
@@ -72,4 +74,33 @@ type Refund struct {
 	RefundDate   Timestamp    `json:"RefundDate"`
 	RefundAmount Amount       `json:"RefundAmount"`
 	RefundStatus RefundStatus `json:"RefundStatus"`
+}
+
+// checkOrderAmounts applies the amount rules of an OrderQuery reply (see
+// Amount): every order has a positive Amount, every RefundList entry a
+// positive RefundAmount, and an order flagged refunded without a
+// RefundList (the form before 2025) a positive RefundAmount.
+func checkOrderAmounts(service string, list []Order) error {
+	for i := range list {
+		o := &list[i]
+		at := fmt.Sprintf("OrderList[%d].", i)
+		if o.Amount <= 0 {
+			return amountMissing(service, at+"Amount")
+		}
+		if o.Refunded() && len(o.RefundList) == 0 && o.RefundAmount <= 0 {
+			return amountMissing(service, at+"RefundAmount")
+		}
+		for j := range o.RefundList {
+			if o.RefundList[j].RefundAmount <= 0 {
+				return amountMissing(service, fmt.Sprintf("%sRefundList[%d].RefundAmount", at, j))
+			}
+		}
+	}
+	return nil
+}
+
+// amountMissing is the error of a verified reply whose amount field is
+// absent, null, "" or 0 where money must be.
+func amountMissing(service, field string) *MessageError {
+	return &MessageError{Service: service, Field: field, Reason: "must be present and positive"}
 }

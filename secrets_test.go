@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,7 +65,8 @@ func (h *captureHandler) String() string {
 // every nonce the bank issued.
 func secretsOf(b *fakeBank) []string {
 	s := []string{b.keys.A1, b.keys.A2, b.keys.B1, b.keys.B2, b.hashID, b.keyID,
-		secretAcctNo, secretAtmPayNo, secretCardNo, secretCardNo[:6] + "******" + secretCardNo[12:]}
+		secretAcctNo, secretAtmPayNo, secretCardNo, secretCardNo[:6] + "******" + secretCardNo[12:],
+		groupedCard("-"), groupedCard(" "), groupedCard(".")}
 	b.mu.Lock()
 	for n := range b.issued {
 		s = append(s, IV(n))
@@ -102,20 +105,48 @@ func errorForms(err error) map[string]string {
 	}
 }
 
-// card holds a card number and an account number in a Status F reply's
-// own fields, as a careless bank error page might.
+// groupedCard is the sandbox card number in groups of four, as people
+// (and some error pages) write it.
+func groupedCard(sep string) string {
+	return secretCardNo[:4] + sep + secretCardNo[4:8] + sep + secretCardNo[8:12] + sep + secretCardNo[12:]
+}
+
+// echoHeaders answers status with prefix and every request header (the
+// X-KeyID among them), as a careless proxy's error page might.
 func echoHeaders(status int, prefix string) func(w http.ResponseWriter, r *http.Request) {
+	return echoHeadersAs(status, prefix, func(s string) string { return s })
+}
+
+// echoHeadersAs echoes the headers after fold (strings.ToLower, …): a
+// proxy may echo a secret in another letter case.
+func echoHeadersAs(status int, prefix string, fold func(string) string) func(w http.ResponseWriter, r *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var sb strings.Builder
 		sb.WriteString(prefix)
 		for k, v := range r.Header {
-			fmt.Fprintf(&sb, "%s: %s\n", k, strings.Join(v, ","))
+			fmt.Fprintf(&sb, "%s: %s\n", k, fold(strings.Join(v, ",")))
 		}
 		w.WriteHeader(status)
-		_, _ = sb.WriteString("")
 		_, _ = w.Write([]byte(sb.String()))
 	}
 }
+
+// plainReply answers status with a body of contentType.
+func plainReply(status int, contentType, body string) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// replyContents is what an unsealed body might carry of a reply: account
+// numbers, the card number in every grouping, a payment-page token.
+var replyContents = `{"OrderNo":"A202110507397","AtmPayNo":"` + secretAtmPayNo + `","AcctNo":"` + secretAcctNo +
+	`","CardNo":"` + secretCardNo + `","Card":"` + groupedCard("-") + `","Printed":"` + groupedCard(" ") + `","Dotted":"` + groupedCard(".") +
+	`","WebAtmURL":"https://sandbox.sinopac.com/PayWebATM?TK=4d9057aa-3df1-48cb-8165-e5f7a12cc775"}`
 
 func TestSecretSweep(t *testing.T) {
 	t.Parallel()
@@ -171,7 +202,21 @@ func TestSecretSweep(t *testing.T) {
 			w.WriteHeader(503)
 			fmt.Fprintf(w, "%sX-KeyID: %s", strings.Repeat("x", excerptLen-27), r.Header.Get("X-KeyID"))
 		}, wantErr: true},
-		"HTML 500": {order: &fakeReply{status: 500, body: "<html><body>Server Error</body></html>"}, wantErr: true},
+		"401 echoing headers in lower case": {handler: echoHeadersAs(401, "Access denied\n", strings.ToLower), wantErr: true},
+		"503 echoing headers in upper case": {handler: echoHeadersAs(503, "", strings.ToUpper), wantErr: true},
+		"200 echoing headers in lower case": {handler: echoHeadersAs(200, "", strings.ToLower), wantErr: true},
+		"lower-case key across the excerpt's end": {handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(503)
+			fmt.Fprintf(w, "%sx-keyid: %s", strings.Repeat("x", excerptLen-27), strings.ToLower(r.Header.Get("X-KeyID")))
+		}, wantErr: true},
+		"200 JSON with account numbers":     {handler: plainReply(200, "application/json", replyContents), wantErr: true},
+		"200 text with account numbers":     {handler: plainReply(200, "text/plain", "AcctNo "+secretAcctNo+" card "+groupedCard(" ")), wantErr: true},
+		"400 JSON with account numbers":     {handler: plainReply(400, "application/json", replyContents), wantErr: true},
+		"404 text with account numbers":     {handler: plainReply(404, "", "no order for account "+secretAcctNo+", card "+groupedCard("-")), wantErr: true},
+		"500 JSON with account numbers":     {handler: plainReply(500, "application/json; charset=utf-8", replyContents), wantErr: true},
+		"502 HTML with account numbers":     {handler: plainReply(502, "text/html", "<html><head><title>Bad Gateway "+secretAcctNo+"</title></head><body>"+replyContents+"</body></html>"), wantErr: true},
+		"200 HTML sniffed, account numbers": {handler: plainReply(200, "", "<!DOCTYPE html><html><body><pre>"+replyContents+"</pre></body></html>"), wantErr: true},
+		"HTML 500":                          {order: &fakeReply{status: 500, body: "<html><body>Server Error</body></html>"}, wantErr: true},
 		"forged Sign": {handler: func(w http.ResponseWriter, r *http.Request) {
 			hashID, _ := fakeKeys.HashID()
 			env, _ := Seal("OrderQuery", "NA0001_001", listWith("S", "S0000 – 處理成功"), "NONCE-FORGED-1", hashID)
@@ -381,4 +426,142 @@ func TestSecretSweepBuildingBlocks(t *testing.T) {
 		assertNoSecret(t, "client", out, secrets)
 		assert.Contains(t, out, b.shopNo)
 	}
+}
+
+// A Client prints as its shop and base URL only, however it is held and
+// whatever the verb: by value, by pointer, in slices, maps and interfaces,
+// in an exported field (fmt calls Format) and in an unexported one (fmt
+// cannot, and prints the fields: the secrets are two pointers away).
+func TestSecretSweepClientValue(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	secrets := secretsOf(b)
+	c := b.client()
+	v := *c
+	type hidden struct{ c Client } // fmt cannot call methods on c
+	type Shown struct {
+		C Client
+		P *Client
+	}
+	holders := map[string]any{
+		"value": v, "pointer": c, "slice": []Client{v}, "pointer slice": []*Client{c}, "map": map[string]Client{"a": v},
+		"unexported field": hidden{v}, "unexported field by pointer": &hidden{v}, "exported fields": Shown{C: v, P: c},
+		"nested": struct{ h hidden }{hidden{v}}, "array": [1]hidden{{v}},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%t", "%x", "%X", "%d", "%p", "%10.4s", "%T"}
+	for name, h := range holders {
+		for _, verb := range verbs {
+			assertNoSecret(t, name+" "+verb, fmt.Sprintf(verb, h), secrets)
+		}
+		assertNoSecret(t, name+" Sprint", fmt.Sprint(h), secrets)
+		assertNoSecret(t, name+" Sprintln", fmt.Sprintln(h), secrets)
+		js, _ := json.Marshal(h) // no exported fields: nothing to encode
+		assertNoSecret(t, name+" JSON", string(js), secrets)
+		for _, handler := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(handler(&buf)).Info("client", "c", h)
+			assertNoSecret(t, name+" slog", buf.String(), secrets)
+		}
+	}
+	// The test is not vacuous: the shop shows, and the secrets are in there.
+	assert.Equal(t, "sinopac.Client{ShopNo:NA0001_001 BaseURL:"+c.BaseURL()+"}", fmt.Sprintf("%s", v))
+	assert.Equal(t, fmt.Sprintf("%q", c), fmt.Sprintf("%q", v))
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("client", "c", v)
+	assert.Contains(t, buf.String(), `"c":{"shop_no":"NA0001_001","base_url":"`)
+	assert.Equal(t, b.hashID, v.cred.hashID)
+	assert.Equal(t, b.keyID, v.cred.keyID)
+}
+
+// WithBaseURL refuses a URL carrying credentials, a query or a fragment,
+// and its error never repeats the URL.
+func TestWithBaseURLRefusesCredentials(t *testing.T) {
+	t.Parallel()
+	const password = "s3cr3t-Passw0rd"
+	for _, base := range []string{
+		"https://qpay:" + password + "@proxy.example/funBIZ/QPay.WebAPI/api",
+		"https://" + password + "@proxy.example/api",
+		"http://qpay:" + password + "@127.0.0.1:8080/api",
+		"https://proxy.example/api?key=" + password,
+		"https://proxy.example/api?",
+		"https://proxy.example/api#" + password,
+		"https://proxy.example/api#",
+	} {
+		_, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(base))
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, base)
+		assert.Equal(t, "BaseURL", ve.Field)
+		for form, out := range errorForms(err) {
+			assertNoSecret(t, base+" error "+form, out, []string{password})
+			assert.NotContains(t, out, "proxy.example", form)
+		}
+	}
+	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL("https://proxy.example:8443/funBIZ/QPay.WebAPI/api/"))
+	require.NoError(t, err)
+	assert.Equal(t, "https://proxy.example:8443/funBIZ/QPay.WebAPI/api", c.BaseURL())
+}
+
+// What a gateway error shows: the status, the media type and an excerpt
+// in which the client's secrets (in any letter case) and every number or
+// token a reply could hold are masked, of an HTML page only its title.
+func TestGatewayErrorExcerpt(t *testing.T) {
+	t.Parallel()
+	b := newFakeBank(t)
+	c := b.client()
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+		wantType, want          string
+	}{
+		{"APIM message kept", "application/json; charset=utf-8", `{ "statusCode": 401, "message": "Access denied due to invalid subscription key." }`,
+			401, "application/json", `{ "statusCode": 401, "message": "Access denied due to invalid subscription key." }`},
+		{"short codes kept", "application/json", `{"code":9998,"Description":"E0401 – 金額錯誤","at":"2026"}`,
+			499, "application/json", `{"code":9998,"Description":"E0401 – 金額錯誤","at":"2026"}`},
+		{"account number", "text/plain", "AcctNo=" + secretAcctNo + "; ATM " + secretAtmPayNo,
+			404, "text/plain", "AcctNo=##############; ATM ##############"},
+		{"card in groups", "", "card " + groupedCard(" ") + " / " + groupedCard("-") + " / " + groupedCard(".") + " declined",
+			402, "", "card #### #### #### #### / ################### / ####.####.####.#### declined"},
+		{"token", "", "TK=4d9057aa-3df1-48cb-8165-e5f7a12cc775&BindToken=BT7d1e0a9c3f5b2e4d", 400, "",
+			"TK=####################################&BindToken=##################"},
+		{"HashID in lower case", "", "Sign salt " + strings.ToLower(b.hashID) + " end", 500, "", "Sign salt [redacted] end"},
+		{"X-KeyID in upper case", "", "X-KeyID: " + strings.ToUpper(b.keyID), 401, "", "X-KeyID: [redacted]"},
+		{"X-KeyID in mixed case", "", "key=" + strings.ToUpper(b.keyID[:9]) + b.keyID[9:], 401, "", "key=[redacted]"},
+		{"HTML reduced to its title", "text/html; charset=utf-8",
+			"<html><head><TITLE>403 - Forbidden: Access is denied &amp; logged</TITLE></head><body><pre>X-KeyID: " + b.keyID + "\n" + replyContents + "</pre></body></html>",
+			403, "text/html", "403 - Forbidden: Access is denied & logged"},
+		{"HTML sniffed, title masked", "", "\n <!DOCTYPE html><html><title>Account " + secretAcctNo + "</title><body>" + replyContents,
+			200, "", "Account ##############"},
+		{"HTML without a title", "text/html", "<html><body><h1>502 Bad Gateway</h1>" + replyContents + "</body></html>", 502, "text/html", ""},
+		{"spaces squeezed", "", "a \t\r\n  b\x00c", 503, "", "a b c"},
+		{"malformed content type", "text/html; ;;=", "plain", 503, "", "plain"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			hdr := http.Header{}
+			if tc.contentType != "" {
+				hdr.Set("Content-Type", tc.contentType)
+			}
+			ge := c.gatewayError("OrderQuery", tc.status, hdr, []byte(tc.body))
+			assert.Equal(t, tc.status, ge.StatusCode)
+			assert.Equal(t, tc.wantType, ge.ContentType)
+			assert.Equal(t, tc.want, ge.Excerpt)
+			assert.LessOrEqual(t, len(ge.Excerpt), excerptLen)
+			if tc.wantType != "" {
+				assert.Contains(t, ge.Error(), "("+tc.wantType+")")
+			}
+			assertNoSecret(t, "excerpt", ge.Error(), secretsOf(b))
+		})
+	}
+	// A long body is cut at excerptLen, on a rune boundary.
+	ge := c.gatewayError("OrderQuery", 503, http.Header{}, []byte(strings.Repeat("錯", 200)))
+	assert.LessOrEqual(t, len(ge.Excerpt), excerptLen)
+	assert.True(t, utf8.ValidString(ge.Excerpt))
+	// A number cut by the window's end is masked even if only a few of its
+	// digits fall inside.
+	ge = c.gatewayError("OrderQuery", 503, http.Header{}, []byte(strings.Repeat("x ", (excerptLen+len(b.hashID)+len(b.keyID))/2-2)+secretAcctNo))
+	assert.NotContains(t, ge.Excerpt, secretAcctNo[:3])
 }

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 )
@@ -50,18 +48,24 @@ type Client struct {
 	nonces   *noncePool
 }
 
-// credentials are the client's secrets, behind a pointer so that printing a
-// Client (even with %#v) shows an address, and with redacting methods for
-// tools that follow pointers.
-type credentials struct {
+// credentials hold the client's secrets two pointers away from the Client.
+// fmt prints a pointer nested in a struct as its address, but a verb that
+// does not fit a pointer (%s, %q, %t on a Client held by value, or inside a
+// struct fmt cannot call methods on) prints the value pointed to once, with
+// %v: that value is only another address here. The redacting methods serve
+// tools that do follow pointers.
+type credentials struct{ *keyMaterial }
+
+// keyMaterial is what credentials point to.
+type keyMaterial struct {
 	hashID string // AES key and sign salt
 	keyID  string // X-KeyID header
 }
 
-func (*credentials) String() string             { return redacted }
-func (*credentials) GoString() string           { return redacted }
-func (*credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
-func (*credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
+func (credentials) String() string             { return redacted }
+func (credentials) GoString() string           { return redacted }
+func (credentials) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (credentials) LogValue() slog.Value       { return slog.StringValue(redacted) }
 
 // Option configures a Client in NewClient. An Option fails for bad input.
 type Option func(*Client) error
@@ -79,7 +83,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		shopNo:   shopNo,
-		cred:     &credentials{hashID: hashID},
+		cred:     &credentials{&keyMaterial{hashID: hashID}},
 		base:     ProductionURL,
 		maxReply: DefaultMaxReplyBytes,
 		retry:    DefaultRetryPolicy(),
@@ -124,12 +128,21 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 func WithSandbox() Option { return WithBaseURL(SandboxURL) }
 
 // WithBaseURL points the client at another QPay endpoint (a simulator such
-// as qpaytest, a proxy). The base is the part before /Nonce and /Order.
+// as qpaytest, a proxy). The base is the part before /Nonce and /Order. It
+// must not carry credentials (user:password@), a query or a fragment: the
+// base is printed with the client and in errors, and /Nonce is appended to
+// it. The error never repeats the URL. A proxy that needs authentication
+// gets it from the transport (WithHTTPClient).
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 			return &ValidationError{Field: "BaseURL", Reason: "must be an absolute http(s) URL"}
+		case u.User != nil:
+			return &ValidationError{Field: "BaseURL", Reason: "must not carry credentials (user:password@); authenticate in the transport"}
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(base, "#"):
+			return &ValidationError{Field: "BaseURL", Reason: "must not have a query or fragment"}
 		}
 		c.base = strings.TrimRight(base, "/")
 		return nil
@@ -205,13 +218,16 @@ func (c *Client) BaseURL() string { return c.base }
 
 // Format prints the client with every fmt verb as its shop and endpoint
 // only: the HashID and the X-KeyID it holds are secrets, and a client
-// printed with %+v while debugging must not reveal them.
-func (c *Client) Format(f fmt.State, _ rune) {
+// printed with %+v while debugging must not reveal them. The receiver is a
+// value so that a Client held by value (or in a slice or an exported
+// field) prints the same way.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "sinopac.Client{ShopNo:%s BaseURL:%s}", c.shopNo, c.base)
 }
 
-// LogValue keeps the client's secrets out of slog output.
-func (c *Client) LogValue() slog.Value {
+// LogValue keeps the client's secrets out of slog output; like Format it
+// works on a Client value and pointer alike.
+func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("shop_no", c.shopNo), slog.String("base_url", c.base))
 }
 
@@ -457,53 +473,12 @@ func apiError(service, status, desc string) *APIError {
 	return &APIError{Service: service, Status: status, Code: code, Message: msg, Description: desc}
 }
 
-const excerptLen = 256
-
-// gatewayError keeps a bounded, printable excerpt of the body with the
-// client's secrets cut out, in case a proxy echoes request headers.
+// gatewayError describes a reply that is not a sealed envelope by what is
+// safe to show: the HTTP status, the media type, and an excerpt that
+// carries neither the client's secrets nor the numbers a reply holds.
 func (c *Client) gatewayError(service string, status int, hdr http.Header, body []byte) *GatewayError {
-	return &GatewayError{Service: service, StatusCode: status, Excerpt: c.excerpt(body), RetryAfter: retryAfter(hdr)}
-}
-
-// excerpt squeezes the start of body into one printable line of at most
-// excerptLen bytes. Secrets are replaced before the line is cut, over a
-// window long enough to hold any secret that starts inside the excerpt, so
-// a secret cut in half at the end cannot leave a piece behind.
-func (c *Client) excerpt(body []byte) string {
-	secrets := [...]string{c.cred.hashID, c.cred.keyID}
-	window := excerptLen
-	for _, s := range secrets {
-		window += len(s)
-	}
-	var b strings.Builder
-	space := true // no leading space
-	for len(body) > 0 && b.Len() < window {
-		r, n := utf8.DecodeRune(body)
-		body = body[n:]
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) {
-			if !space {
-				b.WriteByte(' ')
-			}
-			space = true
-			continue
-		}
-		b.WriteRune(r)
-		space = false
-	}
-	s := b.String()
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, redacted)
-		}
-	}
-	if len(s) > excerptLen {
-		cut := excerptLen
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return strings.TrimSpace(s)
+	return &GatewayError{Service: service, StatusCode: status, ContentType: mediaType(hdr),
+		Excerpt: c.excerpt(hdr, body), RetryAfter: retryAfter(hdr)}
 }
 
 // maxRetryAfter caps a Retry-After value; the policy's MaxElapsed decides

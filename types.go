@@ -1,8 +1,10 @@
 package sinopac
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -12,8 +14,34 @@ import (
 var Taipei = time.FixedZone("Asia/Taipei", 8*60*60)
 
 // Amount is money in minor units (1/100 TWD) exactly as on the wire:
-// NT$799 is Amount(79900). It decodes from a JSON number or a JSON string
-// (OrderPayQuery sends "Amount":"9440300"), and "" or null decode to 0.
+// NT$799 is Amount(79900).
+//
+// Decoding takes what the bank sends and refuses what cannot be money. A
+// JSON number or a JSON string (OrderPayQuery sends "Amount":"9440300")
+// holding 1 to 18 digits is accepted; a sign (even -0), a leading zero
+// ("0" itself is zero), a fraction, an exponent, spaces or any other
+// character is an error. "" and null decode to 0: Json.NET writes "" for
+// an absent number, and any field may be null. Whether 0 (or absence) is
+// acceptable is the field's rule, checked after decoding:
+//
+//   - an order's own amount must be present and positive: Order.Amount in
+//     OrderQuery replies, ResponseOrderCreate.Amount, and TSResult.Amount
+//     when its APType moves money (PayOut, CaptureOut, RegularOut,
+//     VARefundOut). A verified reply that breaks this is a *MessageError
+//     naming the field (e.g. "OrderList[2].Amount"), never a silent 0;
+//   - a refund that exists must have an amount: Refund.RefundAmount of
+//     every RefundList entry, and Order.RefundAmount of an order whose
+//     RefundFlag is "Y" and which has no RefundList (the form before 2025);
+//   - where absence is legitimate, ""/null/absent read as 0: the
+//     RefundAmount of an order never refunded, TSResult.Amount of a
+//     RegularEnd or CardBindOut (or an APType the SDK does not know), the
+//     optional CardParam amounts and points (Staging…, Bonus…);
+//   - Allot.AllotAmount and Allot.ExtAllotAmount are net sums and may be
+//     negative (a day of refunds only pays out less than nothing): they
+//     alone take a sign, "-30000" (but not "-0");
+//   - every other amount (ResponseOrderMaintain, UnCapturedOrder, BillItem,
+//     Allot's other sums, AllotItem) has the type's rule only: no sign, ""
+//     or null is 0.
 type Amount int64
 
 // TWD returns the Amount of a whole number of New Taiwan dollars.
@@ -33,37 +61,72 @@ func (a Amount) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, int64(a), 10), nil
 }
 
-// UnmarshalJSON accepts 79900, "79900", "" and null.
+// maxAmountDigits keeps every accepted amount within int64.
+const maxAmountDigits = 18
+
+// UnmarshalJSON accepts 79900, "79900", "0", "" and null (see Amount).
+// On error the Amount is left unchanged.
 func (a *Amount) UnmarshalJSON(b []byte) error {
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		b = b[1 : len(b)-1]
-	}
-	if len(b) == 0 || string(b) == "null" {
+	if string(b) == "null" || string(b) == `""` {
 		*a = 0
 		return nil
 	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return errBadAmount
+	digits := amountDigits(b)
+	if len(digits) == 0 || len(digits) > maxAmountDigits || (digits[0] == '0' && len(digits) > 1) {
+		return badAmount(b)
 	}
 	var v int64
-	for _, c := range b {
+	for _, c := range digits {
 		if c < '0' || c > '9' {
-			return errBadAmount
+			return badAmount(b)
 		}
 		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
 	}
 	*a = Amount(v)
 	return nil
 }
 
-var errBadAmount = errors.New("sinopac: Amount must be an integer number of 1/100 TWD")
+// amountDigits strips the quotes of a JSON string; other input is returned as is.
+func amountDigits(b []byte) []byte {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		return b[1 : len(b)-1]
+	}
+	return b
+}
+
+// badAmount is a fresh error for each refusal (encoding/json writes the
+// field's name into it). It tells the JSON kind, never the content: an
+// amount field may hold an account number by mistake.
+func badAmount(b []byte) error {
+	kind := "number"
+	if len(b) > 0 && b[0] == '"' {
+		kind = "string"
+	}
+	return &json.UnmarshalTypeError{Value: kind + " that is not an amount (1 to 18 digits, no sign or leading zero)",
+		Type: reflect.TypeFor[Amount]()}
+}
+
+// signedAmount decodes a net sum: an Amount, or a minus sign followed by
+// the digits of a positive one ("-30000"). "-0" and a plus sign are
+// refused.
+type signedAmount Amount
+
+func (s *signedAmount) UnmarshalJSON(b []byte) error {
+	inner := amountDigits(b)
+	if len(inner) == 0 || inner[0] != '-' {
+		return (*Amount)(s).UnmarshalJSON(b)
+	}
+	digits := inner[1:]
+	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
+		return badAmount(b)
+	}
+	var a Amount
+	if err := a.UnmarshalJSON(digits); err != nil {
+		return badAmount(b)
+	}
+	*s = signedAmount(-a)
+	return nil
+}
 
 // Timestamp is a bank time: yyyyMMddHHmm (or yyyyMMdd for dates) in Taipei
 // time. The zero Timestamp is "no value"; "" and null decode to it.

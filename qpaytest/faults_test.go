@@ -24,7 +24,7 @@ func TestFaults(t *testing.T) {
 		{"status on Order", qpaytest.Fault{Service: "OrderQuery", Status: 503, Body: "<html>busy</html>", Header: map[string]string{"Retry-After": "7"}},
 			func(t *testing.T, err error) {
 				var ge *sinopac.GatewayError
-				if !errors.As(err, &ge) || ge.StatusCode != 503 || ge.RetryAfter != 7*time.Second || ge.Excerpt != "<html>busy</html>" {
+				if !errors.As(err, &ge) || ge.StatusCode != 503 || ge.RetryAfter != 7*time.Second || ge.ContentType != "text/html" || ge.Excerpt != "" {
 					t.Fatalf("%v, want *GatewayError 503", err)
 				}
 			}, 1, 1},

@@ -201,7 +201,7 @@ func TestOrderQueryRangeInclusive(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	for i, m := range []int{0, 1, 2, 3} {
-		s.AddOrders(sinopac.Order{OrderNo: fmt.Sprintf("R%d", i), PayType: sinopac.PayTypeCard, PayStatus: "1C400",
+		s.AddOrders(sinopac.Order{OrderNo: fmt.Sprintf("R%d", i), Amount: sinopac.TWD(100), PayType: sinopac.PayTypeCard, PayStatus: "1C400",
 			TSDate: sinopac.At(taipei(2026, 10, 1, 10, m)), PayDate: sinopac.At(taipei(2026, 10, 2, 10, m))})
 	}
 	c := newClient(t, s)
@@ -278,7 +278,7 @@ func TestOrderQueryCap300(t *testing.T) {
 	var orders []sinopac.Order
 	for i := range 1000 {
 		// Several orders share each minute; OrderNo breaks the tie.
-		orders = append(orders, sinopac.Order{OrderNo: fmt.Sprintf("CAP%04d", 999-i), PayType: sinopac.PayTypeATM, PayStatus: "1A200",
+		orders = append(orders, sinopac.Order{OrderNo: fmt.Sprintf("CAP%04d", 999-i), Amount: sinopac.TWD(100), PayType: sinopac.PayTypeATM, PayStatus: "1A200",
 			TSDate: sinopac.At(taipei(2026, 10, 3, 0, 0).Add(time.Duration(i/4) * time.Minute))})
 	}
 	s.AddOrders(orders...)
