@@ -13,7 +13,7 @@
 // (掉單).
 //
 //	c, err := sinopac.NewClient("NA0249_001", sinopac.HashKeys{A1: "…", A2: "…", B1: "…", B2: "…"},
-//		sinopac.WithKeyID(os.Getenv("QPAY_KEY_ID")))
+//		sinopac.WithKeyID("…")) // or sinopac.NewClientFromEnv(), from the QPAY_* variables
 //	r, err := c.QueryOrders(ctx, sinopac.QueryConditions{OrderNo: "A202110507397"})
 //	for _, o := range r.OrderList {
 //		fmt.Println(o.OrderNo, o.Amount, o.PayStatus.Label())
@@ -23,7 +23,9 @@
 //
 // A shop has a ShopNo, four hash keys ([HashKeys]: A1, A2, B1, B2, 16 hex
 // digits each or in GUID form) and an API key sent as the X-KeyID header
-// ([WithKeyID]). Malformed credentials fail in [NewClient]. The keys, the
+// ([WithKeyID]). Malformed credentials fail in [NewClient]; [NewClientFromEnv]
+// and [LoadConfig] read them from the QPAY_* variables, naming the variable
+// that is missing or malformed ([*ConfigError]). The keys, the
 // HashID derived from them and the X-KeyID never appear in errors, logs or
 // fmt output: HashKeys prints as "[redacted]" with every verb and in slog,
 // and a [Client], by pointer or by value, prints as its ShopNo and base URL

@@ -28,7 +28,8 @@ func (a *app) createCommand() *cobra.Command {
 		Long: `Create an order (APIService OrderCreate) and print where the customer pays:
 the virtual account (ATM) or the payment page URL (card, mobile pay, e-wallet).
 
---amount is in New Taiwan dollars (799 or 799.00; whole dollars only).
+--amount is in whole New Taiwan dollars: 799, 1200 or 1,200 (commas only
+between groups of three digits), optionally with .00; no cents.
 An ATM order's deadline is --expire (a date means its 23:59; default: 7 days
 from today, Taipei). Running the same create again is always safe: the bank
 refuses a second order with an OrderNo (E0302), and the SDK recognises its
@@ -38,7 +39,8 @@ bank's query does not show it yet, run the same command again.`,
 		Example: `  qpay create --pay-type A --order-no A20261001001 --amount 799 --product "虛擬帳號訂單" --expire 2026-10-08
   qpay create --pay-type C --order-no C20261001001 --amount 1200 --product "T-shirt" \
       --return-url https://shop.example/return --backend-url https://shop.example/qpay/notify`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: a.needCredentials,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := f.request(time.Now())
 			if err != nil {
@@ -58,7 +60,7 @@ bank's query does not show it yet, run the same command again.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.orderNo, "order-no", "", "your order number, unique per shop (required, at most 50 bytes)")
-	fl.StringVar(&f.amount, "amount", "", "amount in NT$, whole dollars, e.g. 799 (required)")
+	fl.StringVar(&f.amount, "amount", "", "amount in whole NT$, e.g. 799 or 1,200 (required)")
 	fl.StringVar(&f.payType, "pay-type", "A", "A (ATM), C (card), M (mobile pay), P (card, trust) or W (e-wallet)")
 	fl.StringVar(&f.product, "product", "", "product name shown to the customer (required, at most 60 bytes)")
 	fl.StringVar(&f.memo, "memo", "", "memo (at most 30 bytes)")
@@ -158,24 +160,37 @@ func (f *createFlags) request(now time.Time) (sinopac.OrderCreateRequest, error)
 	return req, nil
 }
 
-// parseAmount reads NT$ for people: "799", "799.00", "1,200", "NT$799".
-// Cents are refused: the bank takes whole dollars only.
+// parseAmount reads NT$ for people: whole dollars, "799", with commas
+// only as thousands separators ("1,200", "12,345,678": groups of three
+// digits), a ".00" that changes nothing, and an "NT$" or "$" in front, so
+// that qpay's own output ("NT$1200.00") can be pasted back. Anything else
+// is refused, never guessed: "12,00" or "1,2,00" is a typo, not NT$1,200,
+// and the bank takes no cents.
 func parseAmount(name, v string) (sinopac.Amount, error) {
 	s := strings.TrimSpace(v)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "NT$"), "$")
-	s = strings.ReplaceAll(s, ",", "")
+	bad := usagef("%s %q is not an amount in whole NT$: write 799, 1200 or 1,200 (commas between groups of three digits), optionally with .00", name, v)
 	whole, frac, hasFrac := strings.Cut(s, ".")
-	bad := usagef("%s %q is not an amount in NT$: use whole dollars, e.g. 799 or 799.00", name, v)
-	if whole == "" || len(whole) > 12 || strings.Trim(whole, "0123456789") != "" {
-		return 0, bad
-	}
-	if hasFrac {
-		if len(frac) == 0 || len(frac) > 2 || strings.Trim(frac, "0123456789") != "" {
-			return 0, bad
-		}
-		if strings.Trim(frac, "0") != "" {
+	if hasFrac && frac != "00" {
+		if len(frac) <= 2 && strings.Trim(frac, "0123456789") == "" && strings.Trim(frac, "0") != "" {
 			return 0, usagef("%s %s: the bank takes whole NT$ only, no cents", name, v)
 		}
+		return 0, bad
+	}
+	if strings.Contains(whole, ",") {
+		groups := strings.Split(whole, ",")
+		if len(groups[0]) < 1 || len(groups[0]) > 3 || groups[0][0] == '0' {
+			return 0, bad
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, bad
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
+	if whole == "" || len(whole) > 12 || strings.Trim(whole, "0123456789") != "" {
+		return 0, bad
 	}
 	var d int64
 	for _, c := range whole {

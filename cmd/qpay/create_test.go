@@ -49,7 +49,7 @@ func TestCreateUsageErrors(t *testing.T) {
 		{[]string{"create", "--order-no", "A1", "--product", "x"}, "--amount is required"},
 		{append(ok[:5:5], "--product", ""), "--product is required"},
 		{append(ok, "--amount", "799.50"), "whole NT$ only, no cents"},
-		{append(ok, "--amount", "seven"), `--amount "seven" is not an amount in NT$`},
+		{append(ok, "--amount", "seven"), `--amount "seven" is not an amount in whole NT$`},
 		{append(ok, "--amount", "0"), "--amount must be more than 0"},
 		{append(ok, "--pay-type", "X"), "--pay-type must be A (ATM), C (card), M (mobile pay), P (card, trust) or W"},
 		{append(ok, "--expire", "2020-01-01"), "--expire 2020-01-01 is in the past"},
@@ -65,7 +65,7 @@ func TestCreateUsageErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
 			t.Parallel()
-			r := runInProcess(nil, "", tc.args...)
+			r := runInProcess(nil, "", append(tc.args, "--demo")...) // input is checked before the demo starts
 			wantCode(t, r, 2)
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// maxEnvelopeBytes bounds what decode reads from stdin: a full 300-order
+// maxEnvelopeBytes bounds what decode reads from FILE or stdin: a full 300-order
 // reply is well under 2 MiB.
 const maxEnvelopeBytes = 16 << 20
 
@@ -22,13 +22,14 @@ func (a *app) decodeCommand() *cobra.Command {
 		Use:   "decode [FILE]",
 		Short: "Verify and decrypt a captured request or reply envelope (from FILE or stdin)",
 		Long: `Read one QPay envelope (the JSON posted to or returned by {base}/Order:
-Version, ShopNo, APIService, Sign, Nonce, Message) from stdin, decrypt its
-Message with the hash keys, recompute the Sign and print the plaintext, pretty
-printed, only when the Sign matches. This is the bank's 'Calc/Descrypt' page
-as a command.
+Version, ShopNo, APIService, Sign, Nonce, Message) from FILE (stdin without
+one, or with -), decrypt its Message with the hash keys, recompute the Sign
+and print the plaintext, pretty printed, only when the Sign matches. This is
+the bank's 'Calc/Descrypt' page as a command.
 
-The keys come from QPAY_HASH_A1 … QPAY_HASH_B2; with none set, the simulator's
-public demo keys are used. When the envelope does not verify, decode says
+The keys come from --hash-a1 … --hash-b2, QPAY_HASH_A1 … QPAY_HASH_B2 or the
+shop profile (--shop); with none set, the simulator's public demo keys are
+used. When the envelope does not verify, decode says
 exactly why: not JSON, a missing field, a Message that is not hex, bad padding
 (wrong keys or nonce), or a Sign that does not match the content.`,
 		Example: `  qpay decode reply.json
@@ -55,7 +56,7 @@ exactly why: not JSON, a missing field, a Message that is not hex, bad padding
 			if len(raw) > maxEnvelopeBytes {
 				return usagef("%s holds more than %d bytes: not one envelope", name, maxEnvelopeBytes)
 			}
-			env, err := parseEnvelope(raw)
+			env, err := parseEnvelope(raw, name)
 			if err != nil {
 				return err
 			}
@@ -75,12 +76,15 @@ exactly why: not JSON, a missing field, a Message that is not hex, bad padding
 	}
 }
 
-// parseEnvelope reads the captured JSON and checks the envelope's shape,
-// naming the first thing wrong with it.
-func parseEnvelope(raw []byte) (*sinopac.APIMessage, error) {
+// parseEnvelope reads the captured JSON from name (a file, or stdin) and
+// checks the envelope's shape, naming the first thing wrong with it.
+func parseEnvelope(raw []byte, name string) (*sinopac.APIMessage, error) {
 	raw = bytes.TrimSpace(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))) // a BOM from Windows editors
 	if len(raw) == 0 {
-		return nil, usagef("stdin is empty: pipe a captured envelope, e.g. qpay decode < reply.json")
+		if name != "stdin" {
+			return nil, usagef("%s is empty: it should hold one captured envelope", name)
+		}
+		return nil, usagef("stdin is empty: pipe a captured envelope, e.g. qpay decode < reply.json, or name its file: qpay decode reply.json")
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -88,11 +92,11 @@ func parseEnvelope(raw []byte) (*sinopac.APIMessage, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return nil, usagef("stdin is not valid JSON: %s at byte %d", se.Error(), se.Offset)
+			return nil, usagef("%s is not valid JSON: %s at byte %d", name, se.Error(), se.Offset)
 		case errors.As(err, &te):
-			return nil, usagef("stdin is JSON but not an object: an envelope is {\"Version\":…,\"ShopNo\":…,\"APIService\":…,\"Sign\":…,\"Nonce\":…,\"Message\":…}")
+			return nil, usagef("%s is JSON but not an object: an envelope is {\"Version\":…,\"ShopNo\":…,\"APIService\":…,\"Sign\":…,\"Nonce\":…,\"Message\":…}", name)
 		}
-		return nil, usagef("stdin is not valid JSON: %v", err)
+		return nil, usagef("%s is not valid JSON: %v", name, err)
 	}
 	str := func(name string) (string, bool, error) {
 		v, ok := fields[name]
@@ -145,7 +149,7 @@ func isHexRune(r rune) bool {
 func openEnvelope(env *sinopac.APIMessage, keys sinopac.HashKeys, source string) ([]byte, error) {
 	hashID, err := keys.HashID()
 	if err != nil {
-		return nil, credentialError(err)
+		return nil, err // hashKeys checked them, naming their source
 	}
 	plain, err := env.Open(hashID)
 	if err == nil {

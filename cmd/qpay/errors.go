@@ -141,9 +141,10 @@ func codeNotes(c sinopac.Code) string {
 // codeHints say where in qpay's own inputs to look for a code. What a code
 // means is sinopac.Code.Meaning; these only name flags and variables.
 var codeHints = map[sinopac.Code]string{
-	sinopac.CodeBadSign:         "check that QPAY_HASH_A1…B2 belong to QPAY_SHOP_NO",
-	sinopac.CodeShopWrong:       "check QPAY_SHOP_NO",
-	sinopac.CodeShopUnknown:     "check QPAY_SHOP_NO, and QPAY_SANDBOX or QPAY_BASE_URL",
+	sinopac.CodeBadSign:         "check that the hash keys (QPAY_HASH_A1…B2, --hash-a1…, or the shop profile) belong to the shop number",
+	sinopac.CodeShopWrong:       "check QPAY_SHOP_NO (or --shop-no, or the shop profile's shop_no)",
+	sinopac.CodeShopUnknown:     "check the shop number, and QPAY_SANDBOX or QPAY_BASE_URL (or --sandbox, --base-url, the profile)",
+	sinopac.CodeAmount:          "check --amount: whole NT$ within the pay type's limit; a refund at most what is left (see 'qpay query --order-no …')",
 	sinopac.CodeDuplicateOrder:  "look the order up with 'qpay query --order-no …'",
 	sinopac.CodeNoCondition:     "give --order-no, --pay-type, --from/--to, --paid-from/--paid-to or --pay-flag",
 	sinopac.CodeOrderDateFormat: "check --from and --to",
@@ -154,7 +155,7 @@ var codeHints = map[sinopac.Code]string{
 	sinopac.CodePayDateEnd:      "check --paid-to",
 	sinopac.CodePayDateBoth:     "give both --paid-from and --paid-to",
 	sinopac.CodePayDateOrder:    "--paid-from must not be after --paid-to",
-	sinopac.CodeMessageContent:  "check QPAY_HASH_A1…B2",
+	sinopac.CodeMessageContent:  "check the hash keys (QPAY_HASH_A1…B2, --hash-a1…, or the shop profile)",
 }
 
 // gatewayMeaning says what an HTTP status from the gateway means for the

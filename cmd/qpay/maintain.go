@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/funbiz-go/sinopac"
 	"github.com/spf13/cobra"
@@ -43,9 +44,10 @@ and change-expiry do no harm when repeated.`,
 func (a *app) maintainSubcommand(use, short string, command sinopac.MaintainCommand) *cobra.Command {
 	var orderNo, amount, remark, expire string
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.NoArgs,
+		Use:     use,
+		Short:   short,
+		Args:    cobra.NoArgs,
+		PreRunE: a.needCredentials,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := sinopac.OrderMaintainRequest{OrderNo: strings.TrimSpace(orderNo), Command: command, Remark: remark}
 			if req.OrderNo == "" {
@@ -65,6 +67,10 @@ func (a *app) maintainSubcommand(use, short string, command sinopac.MaintainComm
 				t, err := parseWhen("--expire", expire, true)
 				if err != nil {
 					return err
+				}
+				if !t.After(time.Now()) {
+					return usagef("--expire %s is in the past: the new deadline must be later than now (Taipei time %s)",
+						expire, time.Now().In(sinopac.Taipei).Format(humanTime))
 				}
 				req.ExpireDateTime = t
 			}
@@ -87,7 +93,7 @@ func (a *app) maintainSubcommand(use, short string, command sinopac.MaintainComm
 	fl.StringVar(&orderNo, "order-no", "", "the order's number (required)")
 	fl.StringVar(&remark, "remark", "", "a note for the bank (at most 40 bytes)")
 	if command == sinopac.CommandRefund {
-		fl.StringVar(&amount, "amount", "", "refund this much NT$ (whole dollars); default: the whole order")
+		fl.StringVar(&amount, "amount", "", "refund this much, in whole NT$ (e.g. 200 or 1,200); default: the whole order")
 	}
 	if command == sinopac.CommandChangeExpiry {
 		fl.StringVar(&expire, "expire", "", "the new deadline: 2026-10-31 (its 23:59) or 2026-10-31T18:00, Taipei")

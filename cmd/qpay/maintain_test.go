@@ -102,6 +102,7 @@ func TestMaintainUsageErrors(t *testing.T) {
 		{[]string{"maintain", "capture", "--order-no", "A1", "--amount", "100"}, "unknown flag: --amount"},
 		{[]string{"maintain", "change-expiry", "--order-no", "A1"}, "--expire is required"},
 		{[]string{"maintain", "change-expiry", "--order-no", "A1", "--expire", "soon"}, `--expire "soon" is not a date`},
+		{[]string{"maintain", "change-expiry", "--order-no", "A1", "--expire", "2020-01-01"}, "--expire 2020-01-01 is in the past"},
 		{[]string{"maintain", "cancel", "--order-no", "A1", "--remark", strings.Repeat("x", 41)}, "invalid Remark"},
 		{[]string{"maintain", "void"}, `unknown command "void" for "qpay maintain"`},
 		{[]string{"maintain"}, "choose what to do: qpay maintain capture|cancel|refund"},
@@ -109,12 +110,40 @@ func TestMaintainUsageErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
 			t.Parallel()
-			r := runInProcess(nil, "", tc.args...)
+			r := runInProcess(nil, "", append(tc.args, "--demo")...) // input is checked before the demo starts
 			wantCode(t, r, 2)
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
 			}
+			if strings.Contains(r.stderr, "demo mode") {
+				t.Error("a usage error started the demo simulator")
+			}
 		})
+	}
+}
+
+// A past deadline is refused before anything is sent (the bank would take
+// it and expire the virtual account at once).
+func TestChangeExpiryInThePastNotSent(t *testing.T) {
+	t.Parallel()
+	srv := qpaytest.NewServer(qpaytest.WithDemoData())
+	defer srv.Close()
+	past := time.Now().In(sinopac.Taipei).Add(-time.Hour).Format("2006-01-02T15:04")
+	for _, expire := range []string{past, "2021-10-11"} {
+		r := runInProcess(serverEnv(srv), "", "maintain", "change-expiry", "--order-no", qpaytest.SeedOrderNo, "--expire", expire)
+		wantCode(t, r, 2)
+		if !strings.Contains(r.stderr, "--expire "+expire+" is in the past") {
+			t.Errorf("stderr: %s", r.stderr)
+		}
+	}
+	if st := srv.Stats(); st.NoncesIssued != 0 || st.Requests["OrderMaintain"] != 0 {
+		t.Errorf("a past deadline was sent: %+v", st)
+	}
+	// A future one is sent.
+	future := time.Now().In(sinopac.Taipei).AddDate(0, 0, 3).Format("2006-01-02")
+	r := runInProcess(serverEnv(srv), "", "maintain", "change-expiry", "--order-no", qpaytest.SeedOrderNo, "--expire", future)
+	if srv.Stats().Requests["OrderMaintain"] != 1 {
+		t.Errorf("a future deadline was not sent: exit %d, %s", r.code, r.stderr)
 	}
 }
 

@@ -8,20 +8,35 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/funbiz-go/sinopac"
 )
 
-// view is a command's result in the three output formats. The value itself
-// is the JSON document (its own struct with stable snake_case names).
+// view is a command's result in every output format. The value itself is
+// the JSON document (its own struct with stable snake_case names).
 type view interface {
-	// table writes the human form; cells are tab-separated and aligned
-	// by the caller with text/tabwriter.
-	table(w io.Writer)
+	// table writes the human form (-o table and wide); cells are
+	// tab-separated and aligned by the caller's tableWriter.
+	table(w io.Writer, o tableOpts)
 	// csv gives the header row and the records.
 	csv() (header []string, rows [][]string)
+}
+
+// tableOpts are the table flags: -o wide, --no-headers.
+type tableOpts struct {
+	wide      bool // more columns (the product name)
+	noHeaders bool // no header row and no summary line: rows only
+}
+
+// lister is a view that is a list: -o jsonl writes one line per item.
+// Other views are one line.
+type lister interface {
+	jsonLines() []any
+}
+
+func (a *app) tableOpts() tableOpts {
+	return tableOpts{wide: a.output == "wide", noHeaders: a.noHeaders}
 }
 
 // emit writes v to stdout in the chosen format.
@@ -29,10 +44,21 @@ func (a *app) emit(v view) error {
 	switch a.output {
 	case "json":
 		return a.writeJSON(v)
+	case "jsonl":
+		items := []any{v}
+		if l, ok := v.(lister); ok {
+			items = l.jsonLines()
+		}
+		for _, it := range items {
+			if err := writeJSONLine(a.stdout, it); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "csv":
 		header, rows := v.csv()
-		w := csv.NewWriter(a.stdout)
-		if err := w.Write(header); err != nil {
+		w, err := a.csvWriter(header)
+		if err != nil {
 			return err
 		}
 		if err := w.WriteAll(rows); err != nil {
@@ -40,9 +66,30 @@ func (a *app) emit(v view) error {
 		}
 		return w.Error()
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	v.table(tw)
+	tw := newTableWriter(a.stdout)
+	v.table(tw, a.tableOpts())
 	return tw.Flush()
+}
+
+// utf8BOM lets Excel tell UTF-8 CSV from the ANSI code page (Big5 on
+// zh-TW Windows), which garbles Chinese text.
+const utf8BOM = "\ufeff"
+
+// csvWriter starts CSV output: the BOM (--bom) and the header row (unless
+// --no-headers).
+func (a *app) csvWriter(header []string) (*csv.Writer, error) {
+	if a.bom {
+		if _, err := io.WriteString(a.stdout, utf8BOM); err != nil {
+			return nil, err
+		}
+	}
+	w := csv.NewWriter(a.stdout)
+	if !a.noHeaders {
+		if err := w.Write(header); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
 }
 
 // writeJSON writes v as one indented JSON document.
@@ -55,6 +102,18 @@ func (a *app) writeJSON(v any) error {
 		return err
 	}
 	_, err := a.stdout.Write(buf.Bytes())
+	return err
+}
+
+// writeJSONLine writes v as one line of JSON (JSON Lines).
+func writeJSONLine(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends the line
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 
@@ -126,15 +185,15 @@ func statusCell(s sinopac.PayStatus) string {
 }
 
 // rightAlign pads cells on the left to the widest one, for amount columns
-// (text/tabwriter aligns all columns alike).
+// (tableWriter aligns all columns on the left).
 func rightAlign(cells []string) []string {
 	w := 0
 	for _, c := range cells {
-		w = max(w, len(c))
+		w = max(w, displayWidth(c))
 	}
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		out[i] = strings.Repeat(" ", w-len(c)) + c
+		out[i] = strings.Repeat(" ", w-displayWidth(c)) + c
 	}
 	return out
 }
@@ -309,9 +368,19 @@ func newOrderJSON(o *sinopac.Order) orderJSON {
 	return j
 }
 
-func (v *ordersView) table(w io.Writer) {
+func (v *ordersView) jsonLines() []any {
+	out := make([]any, len(v.Orders))
+	for i := range v.Orders {
+		out[i] = &v.Orders[i]
+	}
+	return out
+}
+
+func (v *ordersView) table(w io.Writer, opt tableOpts) {
 	if len(v.Orders) == 0 {
-		fmt.Fprintln(w, "No orders match.")
+		if !opt.noHeaders {
+			fmt.Fprintln(w, "No orders match.")
+		}
 		return
 	}
 	amounts := make([]string, len(v.Orders)+1)
@@ -332,14 +401,23 @@ func (v *ordersView) table(w io.Writer) {
 		}
 	}
 	amounts, refunds = rightAlign(amounts), rightAlign(refunds)
-	// The status column (with its Chinese label) comes last: tabwriter
-	// counts runes, not display width, so wide glyphs would shift the
-	// columns after them.
-	fmt.Fprintf(w, "ORDER NO\tTYPE\t%s\tORDERED\tPAID AT\tEXPIRES\t%s\tSTATUS\n", amounts[0], refunds[0])
+	// wide adds the transaction number and, last, the product name.
+	row := func(no, tsNo, typ, amount, ordered, paidAt, expires, refunded, status, product string) {
+		cells := []string{no, typ, amount, ordered, paidAt, expires, refunded, status}
+		if opt.wide {
+			cells = []string{no, tsNo, typ, amount, ordered, paidAt, expires, refunded, status, product}
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+	if !opt.noHeaders {
+		row("ORDER NO", "TSNO", "TYPE", amounts[0], "ORDERED", "PAID AT", "EXPIRES", refunds[0], "STATUS", "PRODUCT")
+	}
 	for i, o := range v.Orders {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.OrderNo, o.PayTypeLabel, amounts[i+1],
-			dash(strPtr(o.OrderedAt, humanTime)), dash(strPtr(o.PaidAt, humanTime)), dash(strPtr(o.ExpiresAt, humanTime)),
-			refunds[i+1], statusCell(sinopac.PayStatus(o.PayStatus)))
+		row(o.OrderNo, dash(o.TSNo), o.PayTypeLabel, amounts[i+1], dash(strPtr(o.OrderedAt, humanTime)), dash(strPtr(o.PaidAt, humanTime)),
+			dash(strPtr(o.ExpiresAt, humanTime)), refunds[i+1], statusCell(sinopac.PayStatus(o.PayStatus)), dash(o.Product))
+	}
+	if opt.noHeaders {
+		return
 	}
 	fmt.Fprintf(w, "\n%s, %s in total; %d paid, %s\n", plural(len(v.Orders), "order"),
 		sinopac.Amount(total), nPaid, sinopac.Amount(paid))
@@ -419,7 +497,7 @@ func newPaymentView(r *sinopac.ResponseOrderPayQuery) *paymentView {
 	}
 }
 
-func (v *paymentView) table(w io.Writer) {
+func (v *paymentView) table(w io.Writer, _ tableOpts) {
 	result := v.Status
 	switch {
 	case v.Succeeded:
@@ -487,7 +565,7 @@ func newCreatedView(r *sinopac.ResponseOrderCreate) *createdView {
 	return v
 }
 
-func (v *createdView) table(w io.Writer) {
+func (v *createdView) table(w io.Writer, _ tableOpts) {
 	note := ""
 	if v.Resolved {
 		note = "yes: the reply was lost, the order was found with OrderQuery"
@@ -527,7 +605,7 @@ func newMaintainedView(r *sinopac.ResponseOrderMaintain) *maintainedView {
 		Date: jsonTS(r.Date), Status: r.Status, Description: r.Description, Resolved: r.Resolved}
 }
 
-func (v *maintainedView) table(w io.Writer) {
+func (v *maintainedView) table(w io.Writer, _ tableOpts) {
 	amount := ""
 	if v.Amount != 0 {
 		amount = sinopac.Amount(v.Amount).String()
@@ -603,9 +681,23 @@ func newBillView(day time.Time, r *sinopac.ResponseBillQuery) *billView {
 	return v
 }
 
-func (v *billView) table(w io.Writer) {
+func (v *billView) jsonLines() []any {
+	type line struct {
+		BillDate string `json:"bill_date"`
+		billItemJSON
+	}
+	out := make([]any, len(v.Items))
+	for i, it := range v.Items {
+		out[i] = line{v.BillDate, it}
+	}
+	return out
+}
+
+func (v *billView) table(w io.Writer, opt tableOpts) {
 	if len(v.Items) == 0 {
-		fmt.Fprintf(w, "No transactions on the statement of %s.\n", v.BillDate)
+		if !opt.noHeaders {
+			fmt.Fprintf(w, "No transactions on the statement of %s.\n", v.BillDate)
+		}
 		return
 	}
 	amounts := []string{"AMOUNT"}
@@ -613,13 +705,17 @@ func (v *billView) table(w io.Writer) {
 		amounts = append(amounts, sinopac.Amount(it.Amount).String())
 	}
 	amounts = rightAlign(amounts)
-	fmt.Fprintf(w, "ORDER NO\tTSNO\tKIND\tTYPE\t%s\tTS AT\tPAID AT\n", amounts[0])
+	if !opt.noHeaders {
+		fmt.Fprintf(w, "ORDER NO\tTSNO\tKIND\tTYPE\t%s\tTS AT\tPAID AT\n", amounts[0])
+	}
 	for i, it := range v.Items {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.OrderNo, it.TSNo, it.Kind, payTypeLabel(sinopac.PayType(it.PayType)),
 			amounts[i+1], dash(strPtr(it.TSAt, humanTime)), dash(strPtr(it.PaidAt, humanTime)))
 	}
-	fmt.Fprintf(w, "\nStatement of %s: %s; payments %s, refunds %s\n", v.BillDate, plural(v.Count, "transaction"),
-		sinopac.Amount(v.TotalPaid), sinopac.Amount(v.TotalRefunded))
+	if !opt.noHeaders {
+		fmt.Fprintf(w, "\nStatement of %s: %s; payments %s, refunds %s\n", v.BillDate, plural(v.Count, "transaction"),
+			sinopac.Amount(v.TotalPaid), sinopac.Amount(v.TotalRefunded))
+	}
 }
 
 func (v *billView) csv() ([]string, [][]string) {
@@ -678,9 +774,19 @@ func newAllotView(allots []sinopac.Allot) *allotView {
 	return v
 }
 
-func (v *allotView) table(w io.Writer) {
+func (v *allotView) jsonLines() []any {
+	out := make([]any, len(v.Allots))
+	for i := range v.Allots {
+		out[i] = &v.Allots[i]
+	}
+	return out
+}
+
+func (v *allotView) table(w io.Writer, opt tableOpts) {
 	if len(v.Allots) == 0 {
-		fmt.Fprintln(w, "No payouts in this period.")
+		if !opt.noHeaders {
+			fmt.Fprintln(w, "No payouts in this period.")
+		}
 		return
 	}
 	cols := [5][]string{{"PAID"}, {"REFUNDED"}, {"FEE"}, {"EXTRA"}, {"PAID OUT"}}
@@ -695,18 +801,30 @@ func (v *allotView) table(w io.Writer) {
 		cols[i] = rightAlign(cols[i])
 	}
 	for r := range len(v.Allots) + 1 {
-		if r == 0 {
+		switch {
+		case r == 0 && opt.noHeaders:
+			continue
+		case r == 0:
 			fmt.Fprint(w, "ALLOT NO\tDATE\tTYPE\tTRANSACTIONS")
-		} else {
+		default:
 			al := v.Allots[r-1]
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d", al.AllotNo, dash(strPtr(al.AllotDate, humanTime)), payTypeLabel(sinopac.PayType(al.PayType)), len(al.Items))
 		}
 		for i := range cols {
 			fmt.Fprint(w, "\t"+cols[i][r])
 		}
+		if opt.wide {
+			account := "ACCOUNT"
+			if r > 0 {
+				account = dash(v.Allots[r-1].Account)
+			}
+			fmt.Fprint(w, "\t"+account)
+		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\n%s, %s paid out in total\n", plural(len(v.Allots), "payout"), sinopac.Amount(total))
+	if !opt.noHeaders {
+		fmt.Fprintf(w, "\n%s, %s paid out in total\n", plural(len(v.Allots), "payout"), sinopac.Amount(total))
+	}
 }
 
 func (v *allotView) csv() ([]string, [][]string) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,15 +51,32 @@ func TestParseAmount(t *testing.T) {
 		want sinopac.Amount
 		ok   bool
 	}{
-		{"799", 79900, true}, {"799.00", 79900, true}, {"799.0", 79900, true}, {"1,200", 120000, true},
-		{"NT$799", 79900, true}, {"$5", 500, true},
-		{"799.5", 0, false}, {"0", 0, false}, {"-5", 0, false}, {"", 0, false}, {"7e2", 0, false},
-		{"799.", 0, false}, {"799.001", 0, false}, {"1234567890123", 0, false},
+		{"799", 79900, true}, {"799.00", 79900, true}, {"1,200", 120000, true}, {"1,200.00", 120000, true},
+		{"12,345,678", 1234567800, true}, {"999,999", 99999900, true}, {"1200", 120000, true}, {" 799 ", 79900, true},
+		{"NT$799", 79900, true}, {"NT$1200.00", 120000, true}, {"NT$1,200.00", 120000, true}, {"$5", 500, true},
+		// Commas only between groups of three digits (issue #9: 12,00 made NT$1,200).
+		{"12,00", 0, false}, {",799,", 0, false}, {"1,2,00", 0, false}, {"1,20", 0, false}, {"1,2000", 0, false},
+		{",200", 0, false}, {"1,200,", 0, false}, {"1,,200", 0, false}, {"0,200", 0, false}, {"1234,567", 0, false},
+		{"1.200", 0, false}, {"1,200.5", 0, false},
+		// Whole NT$: .00 only.
+		{"799.0", 0, false}, {"799.000", 0, false}, {"799.5", 0, false}, {"799.50", 0, false}, {"799.", 0, false},
+		{"799.001", 0, false}, {".00", 0, false},
+		{"0", 0, false}, {"0.00", 0, false}, {"-5", 0, false}, {"", 0, false}, {"7e2", 0, false}, {"1234567890123", 0, false},
+		{"７９９", 0, false}, // full-width digits are refused, not misread
 	}
 	for _, tc := range cases {
 		got, err := parseAmount("--amount", tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("parseAmount(%q) = %d, %v; want %d ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		var ue *usageError
+		if err != nil && !errors.As(err, &ue) {
+			t.Errorf("parseAmount(%q): %T, want a usage error", tc.in, err)
+		}
+	}
+	for in, want := range map[string]string{"799.50": "no cents", "12,00": "commas between groups of three digits", "799.0": "optionally with .00"} {
+		if _, err := parseAmount("--amount", in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseAmount(%q): %v, want it to say %q", in, err, want)
 		}
 	}
 }

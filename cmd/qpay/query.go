@@ -55,7 +55,10 @@ a list. --all splits the range until every part is complete.`,
 			if !complete {
 				fmt.Fprintf(a.stderr, "qpay: warning: the bank returned %d orders, its maximum per query: the list may be cut. Use --all (with a date range) to get every order.\n", len(r.OrderList))
 			}
-			return a.emit(newOrdersView(r.OrderList, complete))
+			if err := a.emit(newOrdersView(r.OrderList, complete)); err != nil {
+				return err
+			}
+			return orderMissing(q.OrderNo, len(r.OrderList), q.PayType != "" || q.PayFlag != "" || !q.OrderDateTimeS.IsZero() || !q.PayDateTimeS.IsZero())
 		},
 	}
 	fl := cmd.Flags()
@@ -70,6 +73,19 @@ a list. --all splits the range until every part is complete.`,
 	_ = cmd.RegisterFlagCompletionFunc("pay-type", fixedCompletions("A\tATM / virtual account", "C\tcredit card", "M\tmobile pay", "P\tcard, funds in trust"))
 	_ = cmd.RegisterFlagCompletionFunc("pay-flag", fixedCompletions("Y\tpaid / captured", "N\tnot paid / not captured", "O\texpired"))
 	return cmd
+}
+
+// orderMissing is the error for an order asked for by number that the
+// answer lacks (exit 5), so a script can tell "no such order" from an
+// order in any state.
+func orderMissing(orderNo string, found int, filtered bool) error {
+	switch {
+	case orderNo == "" || found > 0:
+		return nil
+	case filtered:
+		return &missingError{fmt.Sprintf("order %s does not match the other conditions (or the bank has no such order)", orderNo)}
+	}
+	return &missingError{fmt.Sprintf("the bank has no order %s", orderNo)}
 }
 
 func fixedCompletions(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

@@ -226,7 +226,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad pay type", full, []string{"query", "--pay-type", "X"}, "--pay-type must be A (ATM), C (card), M (mobile) or P"},
 		{"bad pay flag", full, []string{"query", "--pay-flag", "paid"}, "--pay-flag must be Y"},
 		{"all without range", full, []string{"query", "--all", "--pay-type", "A"}, "--all needs a date range"},
-		{"bad output", full, []string{"query", "--order-no", "X", "-o", "xml"}, "--output must be table, json or csv"},
+		{"bad output", full, []string{"query", "--order-no", "X", "-o", "xml"}, "--output must be table, wide, json, jsonl or csv for qpay query"},
 		{"quote in order no", full, []string{"query", "--order-no", "A'1"}, "invalid OrderNo"},
 		{"partial credentials", partial, []string{"query", "--order-no", "X"}, "QPAY_HASH_B1, QPAY_HASH_B2 are not set"},
 		{"only a base URL", map[string]string{"QPAY_BASE_URL": srv.URL()}, []string{"query", "--order-no", "X"}, "QPAY_SHOP_NO, QPAY_HASH_A1"},

@@ -38,6 +38,7 @@ set, pending ones are rescheduled. Schedule it with cron, e.g. every 10 minutes.
 				return a.reconcilePass(cmd.Context(), c, store)
 			})
 		},
+		PreRunE: a.needCredentials, // no demo run without --demo
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", "", "SQLite file holding the pending orders (required)")
 	cmd.AddCommand(a.trackCommand(&db))
@@ -177,6 +178,7 @@ its 00:00, --expires: its 23:59).`,
 				return nil
 			})
 		},
+		PreRunE: a.needCredentials, // no demo run without --demo
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&orderNo, "order-no", "", "the order's number (required)")

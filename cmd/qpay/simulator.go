@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/funbiz-go/sinopac"
 	"github.com/funbiz-go/sinopac/qpaytest"
 	"github.com/spf13/cobra"
 )
@@ -85,18 +86,19 @@ func newSimulatorView(srv *qpaytest.Server, f simulatorFlags) *simulatorView {
 		KeyID:    f.keyID,
 		DemoData: !f.noDemo,
 	}
-	v.Env = map[string]string{envBaseURL: v.BaseURL, envShopNo: v.ShopNo,
-		envHashA1: k.A1, envHashA2: k.A2, envHashB1: k.B1, envHashB2: k.B2}
+	v.Env = map[string]string{sinopac.EnvBaseURL: v.BaseURL, sinopac.EnvShopNo: v.ShopNo,
+		sinopac.EnvHashA1: k.A1, sinopac.EnvHashA2: k.A2, sinopac.EnvHashB1: k.B1, sinopac.EnvHashB2: k.B2}
 	if f.keyID != "" {
-		v.Env[envKeyID] = f.keyID
+		v.Env[sinopac.EnvKeyID] = f.keyID
 	}
 	return v
 }
 
 // envOrder is the order the variables are printed in.
-var envOrder = []string{envBaseURL, envShopNo, envHashA1, envHashA2, envHashB1, envHashB2, envKeyID}
+var envOrder = []string{sinopac.EnvBaseURL, sinopac.EnvShopNo, sinopac.EnvHashA1, sinopac.EnvHashA2,
+	sinopac.EnvHashB1, sinopac.EnvHashB2, sinopac.EnvKeyID}
 
-func (v *simulatorView) table(w io.Writer) {
+func (v *simulatorView) table(w io.Writer, _ tableOpts) {
 	fmt.Fprintf(w, "QPay simulator serving at %s\n\n", v.BaseURL)
 	fmt.Fprintln(w, "Demo shop (public demo credentials, not a real shop's):")
 	keyValues(w, kv("  ShopNo", v.ShopNo), kv("  Hash A1", v.HashKeys["A1"]), kv("  Hash A2", v.HashKeys["A2"]),

@@ -55,19 +55,22 @@ func newVersionView() *versionView {
 	return v
 }
 
-func (v *versionView) table(w io.Writer) {
-	fmt.Fprintf(w, "qpay %s (%s) %s %s", v.Version, v.Module, v.GoVersion, v.Platform)
+func (v *versionView) table(w io.Writer, _ tableOpts) { fmt.Fprintln(w, v.line()) }
+
+// line is the one-line form, also what --version prints.
+func (v *versionView) line() string {
+	s := fmt.Sprintf("qpay %s (%s) %s %s", v.Version, v.Module, v.GoVersion, v.Platform)
 	if v.Revision != "" {
 		rev := v.Revision
 		if len(rev) > 12 {
 			rev = rev[:12]
 		}
-		fmt.Fprintf(w, " revision %s", rev)
+		s += " revision " + rev
 		if v.Modified {
-			fmt.Fprint(w, " (modified)")
+			s += " (modified)"
 		}
 	}
-	fmt.Fprintln(w)
+	return s
 }
 
 func (v *versionView) csv() ([]string, [][]string) {
