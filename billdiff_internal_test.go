@@ -1,0 +1,44 @@
+package sinopac
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// billReply seals a BillQuery reply with the given lines.
+func billReply(t *testing.T, lines string) *surfaceBank {
+	t.Helper()
+	return newSurfaceBank(t, func(service string, _ []byte) bankReply {
+		assert.Equal(t, "BillQuery", service)
+		return bankReply{payload: json.RawMessage(`{"ShopNo":"NA0249_001","Date":"202611260900","Status":"S",` +
+			`"Description":"S0000 – 處理成功","BillDate":"20261120","OrderList":[` + lines + `]}`)}
+	})
+}
+
+func TestDiffBillRefusesUnknownTSType(t *testing.T) {
+	t.Parallel()
+	bank := billReply(t, `{"TSNo":"T1","OrderNo":"A1","TSType":"P","Amount":10000},{"TSNo":"T2","OrderNo":"A2","TSType":"X","Amount":10000}`)
+	d, err := bank.client().DiffBill(t.Context(), time.Now().AddDate(0, 0, -3), slices.Values([]LedgerEntry{}))
+	assert.Nil(t, d, "no diff that leaves a line out")
+	var me *MessageError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "BillQuery", me.Service)
+	assert.Contains(t, me.Reason, `OrderList[1] has TSType "X"`)
+}
+
+// The spec does not say whether refund lines are signed: either way a
+// refund counts by its magnitude.
+func TestDiffBillRefundLineSign(t *testing.T) {
+	t.Parallel()
+	bank := billReply(t, `{"TSNo":"T1","OrderNo":"A1","TSType":"R","Amount":-20000},{"TSNo":"T1","OrderNo":"A1","TSType":"R","Amount":10000}`)
+	d, err := bank.client().DiffBill(t.Context(), time.Now().AddDate(0, 0, -3),
+		slices.Values([]LedgerEntry{{OrderNo: "A1", Kind: LedgerRefund, Amount: TWD(300), TSNo: "T1"}}))
+	require.NoError(t, err)
+	assert.Equal(t, 0, d.Discrepancies(), "%+v", d)
+	assert.Equal(t, BillTotals{Refunds: TWD(300), RefundLines: 2}, d.Bank)
+}
