@@ -20,6 +20,7 @@ const (
 	exitUsage   = 2 // bad flags, arguments, input or credentials: nothing was sent
 	exitNetwork = 3 // network or API gateway failure (timeout, refused, HTTP 5xx/4xx)
 	exitVerify  = 4 // a reply failed verification: Sign mismatch or undecryptable Message
+	exitDiffers = 5 // bill --diff: the statement and the ledger disagree
 )
 
 // app is one invocation of qpay: its I/O, environment and global flags.
@@ -91,7 +92,8 @@ Exit codes:
   1  the bank answered Status F (its code and meaning are printed), or another failure
   2  usage error: bad flag, argument, input or credentials (nothing was sent)
   3  network or API gateway failure (connection, timeout, HTTP 4xx/5xx)
-  4  verification failure: a reply's Sign does not match, or it cannot be decrypted`,
+  4  verification failure: a reply's Sign does not match, or it cannot be decrypted
+  5  bill --diff found discrepancies between the bank's statement and the ledger`,
 		Example: `  qpay query --order-no A202110507397
   qpay query --from 2026-10-01 --to 2026-10-31 --all -o csv > october.csv
   qpay decode < captured-reply.json
@@ -172,6 +174,10 @@ func (a *app) explain(err error) (int, string) {
 	var ve *verifyError
 	if errors.As(err, &ve) {
 		return exitVerify, ve.msg
+	}
+	var de *discrepancyError
+	if errors.As(err, &de) {
+		return exitDiffers, de.msg
 	}
 	if code, msg, ok := explainSDK(err); ok {
 		return code, msg
