@@ -46,6 +46,7 @@ type Client struct {
 	retry    RetryPolicy
 	limiter  *rate.Limiter
 	nonces   *noncePool
+	observer *Observer // nil: no WithObserver (observer.go)
 }
 
 // credentials are the client's secrets, behind a pointer so that printing a
