@@ -297,27 +297,6 @@ func replyStatus(err error) int {
 	return 0
 }
 
-// inNonceStep reports a failure of the nonce endpoint (Service "Nonce").
-func inNonceStep(err error) bool {
-	var (
-		ne *NetworkError
-		ge *GatewayError
-		me *MessageError
-		ae *APIError
-	)
-	switch {
-	case errors.As(err, &ne):
-		return ne.Service == nonceEndpoint
-	case errors.As(err, &ge):
-		return ge.Service == nonceEndpoint
-	case errors.As(err, &me):
-		return me.Service == nonceEndpoint
-	case errors.As(err, &ae):
-		return ae.Service == nonceEndpoint
-	}
-	return false
-}
-
 // start calls a Start hook, keeping ctx when the hook is nil or returns nil.
 func start[E any](ctx context.Context, hook func(context.Context, E) context.Context, e E) context.Context {
 	if hook != nil {
@@ -350,14 +329,16 @@ func (c *Client) observeCallStart(ctx context.Context, service string, attempt i
 }
 
 // end reports the attempt's result: err (nil on success), the verified
-// reply's Description on success, and the retry policy's decision.
-func (oc observedCall) end(err error, description string, retry bool, wait time.Duration) {
+// reply's Description on success, whether the attempt failed in its nonce
+// step (the pipeline knows how far an attempt got; it is not re-derived
+// here), and the retry policy's decision.
+func (oc observedCall) end(err error, description string, nonceStep, retry bool, wait time.Duration) {
 	if oc.o == nil || oc.o.CallEnd == nil {
 		return
 	}
 	d := CallDone{CallInfo: oc.info, Class: ErrorClassOf(err), Duration: time.Since(oc.begun)}
 	d.Status, d.Code = verdict(err, description)
-	if inNonceStep(err) {
+	if nonceStep {
 		d.NonceFailed = true
 	} else {
 		d.HTTPStatus = replyStatus(err)

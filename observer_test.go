@@ -75,26 +75,27 @@ func observedClient(t *testing.T, o Observer) *Client {
 func TestObserveCallEnd(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name string
-		err  error
-		desc string
-		want CallDone
+		name      string
+		err       error
+		desc      string
+		nonceStep bool
+		want      CallDone
 	}{
-		{"success", nil, "S0000 – 處理成功", CallDone{HTTPStatus: 200, Status: "S", Code: CodeOK}},
-		{"no data", nil, "S0001 – 處理成功，查無資料", CallDone{HTTPStatus: 200, Status: "S", Code: CodeNoData}},
-		{"busy", &APIError{Service: "OrderQuery", Status: "F", Code: CodeBusy}, "", CallDone{HTTPStatus: 200, Status: "F", Code: CodeBusy, Class: ErrorClassAPI}},
-		{"bank refused our Sign", &APIError{Service: "OrderQuery", Status: "F", Code: CodeBadSign}, "",
+		{"success", nil, "S0000 – 處理成功", false, CallDone{HTTPStatus: 200, Status: "S", Code: CodeOK}},
+		{"no data", nil, "S0001 – 處理成功，查無資料", false, CallDone{HTTPStatus: 200, Status: "S", Code: CodeNoData}},
+		{"busy", &APIError{Service: "OrderQuery", Status: "F", Code: CodeBusy}, "", false, CallDone{HTTPStatus: 200, Status: "F", Code: CodeBusy, Class: ErrorClassAPI}},
+		{"bank refused our Sign", &APIError{Service: "OrderQuery", Status: "F", Code: CodeBadSign}, "", false,
 			CallDone{HTTPStatus: 200, Status: "F", Code: CodeBadSign, Class: ErrorClassAPI}},
-		{"503", &GatewayError{Service: "OrderQuery", StatusCode: 503, Excerpt: "busy"}, "", CallDone{HTTPStatus: 503, Class: ErrorClassGateway}},
-		{"HTML page", &GatewayError{Service: "OrderQuery", StatusCode: 200}, "", CallDone{HTTPStatus: 200, Class: ErrorClassGateway}},
-		{"forged reply", fmt.Errorf("sinopac: OrderQuery: %w", ErrSignatureMismatch), "", CallDone{HTTPStatus: 200, Class: ErrorClassSignature}},
-		{"garbled reply", &MessageError{Service: "OrderQuery", Reason: "bad padding"}, "", CallDone{HTTPStatus: 200, Class: ErrorClassMalformed}},
-		{"reset", &NetworkError{Service: "OrderQuery", Err: errConnReset, MaybeSent: true}, "", CallDone{Class: ErrorClassNetwork}},
-		{"cancelled", &NetworkError{Service: "OrderQuery", Err: context.Canceled}, "", CallDone{Class: ErrorClassCanceled}},
-		{"nonce 429", &GatewayError{Service: nonceEndpoint, StatusCode: 429}, "", CallDone{Class: ErrorClassGateway, NonceFailed: true}},
-		{"nonce F", &APIError{Service: nonceEndpoint, Status: "F", Code: CodeSystem}, "", CallDone{Status: "F", Code: CodeSystem, Class: ErrorClassAPI, NonceFailed: true}},
-		{"nonce unreachable", &NetworkError{Service: nonceEndpoint, Err: errConnReset}, "", CallDone{Class: ErrorClassNetwork, NonceFailed: true}},
-		{"bad input", &ValidationError{Field: "OrderNo", Reason: "is required"}, "", CallDone{Class: ErrorClassValidation}},
+		{"503", &GatewayError{Service: "OrderQuery", StatusCode: 503, Excerpt: "busy"}, "", false, CallDone{HTTPStatus: 503, Class: ErrorClassGateway}},
+		{"HTML page", &GatewayError{Service: "OrderQuery", StatusCode: 200}, "", false, CallDone{HTTPStatus: 200, Class: ErrorClassGateway}},
+		{"forged reply", fmt.Errorf("sinopac: OrderQuery: %w", ErrSignatureMismatch), "", false, CallDone{HTTPStatus: 200, Class: ErrorClassSignature}},
+		{"garbled reply", &MessageError{Service: "OrderQuery", Reason: "bad padding"}, "", false, CallDone{HTTPStatus: 200, Class: ErrorClassMalformed}},
+		{"reset", &NetworkError{Service: "OrderQuery", Err: errConnReset, MaybeSent: true}, "", false, CallDone{Class: ErrorClassNetwork}},
+		{"cancelled", &NetworkError{Service: "OrderQuery", Err: context.Canceled}, "", false, CallDone{Class: ErrorClassCanceled}},
+		{"nonce 429", &GatewayError{Service: nonceEndpoint, StatusCode: 429}, "", true, CallDone{Class: ErrorClassGateway, NonceFailed: true}},
+		{"nonce F", &APIError{Service: nonceEndpoint, Status: "F", Code: CodeSystem}, "", true, CallDone{Status: "F", Code: CodeSystem, Class: ErrorClassAPI, NonceFailed: true}},
+		{"nonce unreachable", &NetworkError{Service: nonceEndpoint, Err: errConnReset}, "", true, CallDone{Class: ErrorClassNetwork, NonceFailed: true}},
+		{"bad input", &ValidationError{Field: "OrderNo", Reason: "is required"}, "", false, CallDone{Class: ErrorClassValidation}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +105,7 @@ func TestObserveCallEnd(t *testing.T) {
 			ctx, obs := c.observeCallStart(t.Context(), "OrderQuery", 1)
 			assert.Equal(t, "call", ctx.Value(ctxMark{}), "the pipeline runs the attempt with the hook's context")
 			before := time.Now()
-			obs.end(tc.err, tc.desc, false, 0)
+			obs.end(tc.err, tc.desc, tc.nonceStep, false, 0)
 			elapsed := time.Since(obs.begun)
 
 			want := tc.want
@@ -124,9 +125,9 @@ func TestObserveCallRetry(t *testing.T) {
 	rec := &recorder{}
 	c := observedClient(t, rec.observer())
 	_, first := c.observeCallStart(t.Context(), "OrderQuery", 1)
-	first.end(&APIError{Status: "F", Code: CodeBusy}, "", true, 250*time.Millisecond)
+	first.end(&APIError{Status: "F", Code: CodeBusy}, "", false, true, 250*time.Millisecond)
 	_, second := c.observeCallStart(t.Context(), "OrderQuery", 2)
-	second.end(nil, "S0000 – 處理成功", false, 0)
+	second.end(nil, "S0000 – 處理成功", false, false, 0)
 
 	require.Len(t, rec.events, 4)
 	d1, info2, d2 := rec.events[1].(CallDone), rec.events[2].(CallInfo), rec.events[3].(CallDone)
@@ -249,7 +250,7 @@ func TestObserveWithoutObserver(t *testing.T) {
 		cctx, call := c.observeCallStart(ctx, "OrderQuery", 1)
 		nctx, nonce := c.observeNonceStart(cctx, false)
 		nonce.end(nil)
-		call.end(fail, "", true, time.Second)
+		call.end(fail, "", false, true, time.Second)
 		_, note := c.observeNotificationStart(nctx)
 		note.end(500, NotificationQueryFailed, nil, fail)
 		if cctx != ctx || nctx != ctx {
@@ -278,7 +279,7 @@ func TestObservePartial(t *testing.T) {
 	nctx, nonce := c.observeNonceStart(ctx, false)
 	assert.Equal(t, ctx, nctx, "nil from a Start hook keeps the context")
 	nonce.end(nil)
-	call.end(nil, "S0000 – 處理成功", false, 0)
+	call.end(nil, "S0000 – 處理成功", false, false, 0)
 	require.Len(t, done, 1)
 	assert.Equal(t, CallInfo{Service: "BillQuery", ShopNo: mockShop, Attempt: 3}, done[0].CallInfo)
 
@@ -289,7 +290,7 @@ func TestObservePartial(t *testing.T) {
 	require.NoError(t, err)
 	c.Observer().CallEnd(t.Context(), CallDone{})
 	_, call = c.observeCallStart(t.Context(), "OrderQuery", 1)
-	call.end(nil, "", false, 0)
+	call.end(nil, "", false, false, 0)
 	assert.Equal(t, 2, calls)
 }
 
@@ -333,7 +334,7 @@ func TestObserverEventsHoldNoSecrets(t *testing.T) {
 	c := observedClient(t, rec.observer())
 	leaky := &GatewayError{Service: "OrderQuery", StatusCode: http.StatusBadGateway, Excerpt: strings.Join(secrets, " ")}
 	_, call := c.observeCallStart(t.Context(), "OrderQuery", 1)
-	call.end(fmt.Errorf("%w (nonce %s)", leaky, secrets[2]), "", true, time.Second)
+	call.end(fmt.Errorf("%w (nonce %s)", leaky, secrets[2]), "", false, true, time.Second)
 	_, note := c.observeNotificationStart(t.Context())
 	note.end(500, NotificationQueryFailed, nil, &NetworkError{Service: "OrderPayQuery", Err: errors.New("token " + secrets[3])})
 	for _, e := range rec.events {
