@@ -259,7 +259,7 @@ func TestDiffBillBankError(t *testing.T) {
 	sim := qpaytest.NewServer()
 	defer sim.Close()
 	sim.InjectFault(qpaytest.Fault{Service: "BillQuery", Code: sinopac.CodeSystem})
-	c, err := sim.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, err := sim.NewClient(sinopac.WithRetryPolicy(sinopac.RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 	d, err := c.DiffBill(t.Context(), statementDay(), slices.Values(goodLedger()))
 	assert.Nil(t, d, "no partial diff")

@@ -12,7 +12,7 @@ import (
 func ExampleErrorClassOf() {
 	sim := qpaytest.NewServer()
 	defer sim.Close()
-	c, _ := sim.NewClient(sinopac.WithRetryPolicy(sinopac.NoRetry))
+	c, _ := sim.NewClient(sinopac.WithRetryPolicy(sinopac.RetryPolicy{MaxAttempts: 1}))
 	ctx := context.Background()
 
 	_, err := c.QueryOrders(ctx, sinopac.QueryConditions{}) // no condition: refused before sending
