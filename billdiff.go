@@ -107,9 +107,7 @@ func (d *BillDiff) Discrepancies() int {
 // order except by its amount. Summing compares what matters, the money:
 // two partial refunds of NT$100 and NT$200 match one ledger entry of
 // NT$300, and a payment booked twice in the ledger shows as an amount
-// mismatch. A refund line's amount counts by its magnitude (its kind says
-// the direction). Where a ledger entry gives a TSNo, it must be the
-// bank's.
+// mismatch. Where a ledger entry gives a TSNo, it must be the bank's.
 //
 // The ledger is read completely and checked before the bank is called: a
 // bad entry is a *ValidationError naming it (Field "Ledger[3].Amount",
@@ -224,16 +222,14 @@ func sumStatement(shopNo string, lines []BillItem) (map[billKey]*BankEntry, Bill
 	var t BillTotals
 	for i, it := range lines {
 		var kind LedgerKind
-		amount := it.Amount
 		switch it.TSType {
 		case "P":
 			kind = LedgerPayment
-			t.Payments += amount
+			t.Payments += it.Amount
 			t.PaymentLines++
 		case "R":
 			kind = LedgerRefund
-			amount = max(amount, -amount)
-			t.Refunds += amount
+			t.Refunds += it.Amount
 			t.RefundLines++
 		default:
 			return nil, BillTotals{}, &MessageError{Service: "BillQuery",
@@ -246,7 +242,7 @@ func sumStatement(shopNo string, lines []BillItem) (map[billKey]*BankEntry, Bill
 				TSDate: it.TSDate, PayDate: it.PayDate}
 			sums[k] = e
 		}
-		e.Amount += amount
+		e.Amount += it.Amount
 		if !it.PayDate.IsZero() && (e.PayDate.IsZero() || it.PayDate.Time().Before(e.PayDate.Time())) {
 			e.PayDate = it.PayDate
 		}

@@ -30,15 +30,3 @@ func TestDiffBillRefusesUnknownTSType(t *testing.T) {
 	assert.Equal(t, "BillQuery", me.Service)
 	assert.Contains(t, me.Reason, `OrderList[1] has TSType "X"`)
 }
-
-// The spec does not say whether refund lines are signed: either way a
-// refund counts by its magnitude.
-func TestDiffBillRefundLineSign(t *testing.T) {
-	t.Parallel()
-	bank := billReply(t, `{"TSNo":"T1","OrderNo":"A1","TSType":"R","Amount":-20000},{"TSNo":"T1","OrderNo":"A1","TSType":"R","Amount":10000}`)
-	d, err := bank.client().DiffBill(t.Context(), time.Now().AddDate(0, 0, -3),
-		slices.Values([]LedgerEntry{{OrderNo: "A1", Kind: LedgerRefund, Amount: TWD(300), TSNo: "T1"}}))
-	require.NoError(t, err)
-	assert.Equal(t, 0, d.Discrepancies(), "%+v", d)
-	assert.Equal(t, BillTotals{Refunds: TWD(300), RefundLines: 2}, d.Bank)
-}
