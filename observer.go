@@ -135,7 +135,9 @@ type NonceDone struct {
 
 // NotificationInfo describes a notification as it arrives.
 type NotificationInfo struct {
-	ShopNo string // the shop of the client whose BackendHandler received it
+	// ShopNo is the shop of the client serving the notification, never
+	// the ShopNo its unauthenticated body claims (anyone can post any).
+	ShopNo string
 }
 
 // NotificationOutcome is how the BackendHandler answered a notification.
@@ -152,6 +154,10 @@ const (
 	// NotificationFailed: answered 5xx; verifying it or the function
 	// failed. The bank resends it later.
 	NotificationFailed NotificationOutcome = "failed"
+	// NotificationDeferred: answered another 2xx without {"Status":"S"}:
+	// the verified result is not final yet (not paid), so the bank is
+	// left to resend it.
+	NotificationDeferred NotificationOutcome = "deferred"
 )
 
 // NotificationReason says why a notification was refused or failed.
@@ -168,9 +174,12 @@ const (
 	NotificationUnknownToken   NotificationReason = "unknown_pay_token" // the bank does not know the PayToken (400)
 	NotificationQueryFailed    NotificationReason = "query_failed"      // the verifying OrderPayQuery failed otherwise (500)
 	NotificationHandlerFailed  NotificationReason = "handler_failed"    // the function returned an error (500)
+	NotificationNotFinal       NotificationReason = "not_final"         // the verified result is not final yet (202)
 )
 
 // NotificationDone describes a notification as it was answered.
+// Every field is of a small, fixed set of values or a count: fit for
+// metric attributes.
 type NotificationDone struct {
 	NotificationInfo
 	Outcome    NotificationOutcome
@@ -390,22 +399,28 @@ type observedNotification struct {
 	begun time.Time
 }
 
-// observeNotificationStart reports a notification's arrival and returns
-// the context to verify and handle it with.
+// observeNotificationStart reports a notification's arrival at c's
+// handler and returns the context to verify and handle it with.
 func (c *Client) observeNotificationStart(ctx context.Context) (context.Context, observedNotification) {
-	o := c.observer
+	return observeNotification(ctx, c.observer, c.shopNo)
+}
+
+// observeNotification is observeNotificationStart for a handler that
+// serves several clients: o and shopNo are those of the handler (or of the
+// client it resolved), never taken from the notification's body.
+func observeNotification(ctx context.Context, o *Observer, shopNo string) (context.Context, observedNotification) {
 	if o == nil {
 		return ctx, observedNotification{}
 	}
-	info := NotificationInfo{ShopNo: c.shopNo}
+	info := NotificationInfo{ShopNo: shopNo}
 	ctx = start(ctx, o.NotificationStart, info)
 	return ctx, observedNotification{o: o, ctx: ctx, info: info, begun: time.Now()}
 }
 
 // end reports the answer: the HTTP status written, why (for a non-200),
 // the verified result if QueryPayment gave one, and QueryPayment's error.
-// The outcome follows from the status: 200 acknowledged, 5xx failed, any
-// other refused.
+// The outcome follows from the status: 200 acknowledged, another 2xx
+// deferred, 5xx failed, any other refused.
 func (on observedNotification) end(status int, reason NotificationReason, res *ResponseOrderPayQuery, queryErr error) {
 	if on.o == nil || on.o.NotificationEnd == nil {
 		return
@@ -417,6 +432,8 @@ func (on observedNotification) end(status int, reason NotificationReason, res *R
 		d.Outcome, d.Reason = NotificationAcknowledged, NotificationReasonNone
 	case status >= 500:
 		d.Outcome = NotificationFailed
+	case status >= 200 && status < 300:
+		d.Outcome = NotificationDeferred
 	default:
 		d.Outcome = NotificationRefused
 	}

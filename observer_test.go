@@ -192,6 +192,8 @@ func TestObserveNotification(t *testing.T) {
 			NotificationDone{Outcome: NotificationRefused, Reason: NotificationTooLarge, HTTPStatus: 413}},
 		{"method", 405, NotificationBadMethod, nil, nil,
 			NotificationDone{Outcome: NotificationRefused, Reason: NotificationBadMethod, HTTPStatus: 405}},
+		{"not final yet", 202, NotificationNotFinal, &ResponseOrderPayQuery{TSResultContent: TSResult{APType: APTypePayOut, Status: "F"}}, nil,
+			NotificationDone{Outcome: NotificationDeferred, Reason: NotificationNotFinal, HTTPStatus: 202, APType: "PayOut"}},
 		{"a reason given with a 200 is dropped", 200, NotificationBadBody, nil, nil,
 			NotificationDone{Outcome: NotificationAcknowledged, HTTPStatus: 200}},
 	}

@@ -35,7 +35,8 @@
 //	qpay.client.signature.failures   counter       qpay.service qpay.shop_no qpay.side (reply: a reply's Sign did
 //	                                               not verify; request: the bank refused ours, E0000)
 //	qpay.client.nonce.duration       histogram, s  qpay.shop_no qpay.outcome qpay.prefetch
-//	qpay.notifications               counter       qpay.shop_no qpay.outcome (acknowledged, refused, failed)
+//	qpay.notifications               counter       qpay.shop_no qpay.outcome (acknowledged, deferred, refused,
+//	                                               failed)
 //	                                               qpay.reason qpay.ap_type qpay.paid
 //	qpay.reconcile.pass.duration     histogram, s  qpay.shop_no qpay.outcome
 //	qpay.reconcile.pending           gauge         qpay.shop_no: orders still tracked after the last pass

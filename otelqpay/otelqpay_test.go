@@ -80,6 +80,10 @@ func (h *harness) drive(t *testing.T) {
 		NotificationInfo: sinopac.NotificationInfo{ShopNo: shop}, Outcome: sinopac.NotificationRefused,
 		Reason: sinopac.NotificationUnknownToken, HTTPStatus: 400, Class: sinopac.ErrorClassAPI})
 
+	h.obs.NotificationEnd(h.obs.NotificationStart(ctx, sinopac.NotificationInfo{ShopNo: shop}), sinopac.NotificationDone{
+		NotificationInfo: sinopac.NotificationInfo{ShopNo: shop}, Outcome: sinopac.NotificationDeferred,
+		Reason: sinopac.NotificationNotFinal, HTTPStatus: 202, APType: sinopac.APTypePayOut})
+
 	pctx := h.obs.ReconcileStart(ctx, sinopac.ReconcileInfo{ShopNo: shop})
 	h.call(pctx, "OrderQuery", 1, ok)
 	h.obs.ReconcileEnd(pctx, sinopac.ReconcileDone{ReconcileInfo: sinopac.ReconcileInfo{ShopNo: shop}, Checked: 3, Queries: 1,
@@ -109,7 +113,7 @@ func TestSpans(t *testing.T) {
 		byID[s.SpanContext().SpanID()] = s
 	}
 	want := []string{"QPay Nonce", "QPay OrderCreate", "QPay Nonce", "QPay OrderQuery", "QPay Nonce", "QPay OrderQuery",
-		"QPay Nonce", "QPay OrderQuery", "QPay Nonce", "QPay OrderPayQuery", "QPay notification", "QPay notification",
+		"QPay Nonce", "QPay OrderQuery", "QPay Nonce", "QPay OrderPayQuery", "QPay notification", "QPay notification", "QPay notification",
 		"QPay Nonce", "QPay OrderQuery", "QPay reconcile pass"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("spans in end order:\n%v\nwant\n%v", names, want)
@@ -130,7 +134,7 @@ func TestSpans(t *testing.T) {
 			if parent(s) != "QPay notification" {
 				t.Errorf("the verifying query's parent: %q", parent(s))
 			}
-		case i == 13:
+		case i == 14:
 			if parent(s) != "QPay reconcile pass" {
 				t.Errorf("the pass's query's parent: %q", parent(s))
 			}
@@ -173,7 +177,7 @@ func TestSpans(t *testing.T) {
 		refused.Status().Code != codes.Unset {
 		t.Errorf("a refused notification is not our error: %v %v", a, refused.Status())
 	}
-	pass := attrs(ended[14].Attributes())
+	pass := attrs(ended[15].Attributes())
 	if pass["qpay.reconcile.pending"].AsInt64() != 5 || pass["qpay.reconcile.oldest_pending_age_s"].AsFloat64() != 7200 ||
 		pass["qpay.reconcile.events.paid"].AsInt64() != 2 || pass["qpay.reconcile.checked"].AsInt64() != 3 {
 		t.Errorf("pass: %v", pass)
@@ -262,6 +266,7 @@ func TestMetrics(t *testing.T) {
 		"qpay.notifications": {
 			{attrs: "qpay.ap_type=,qpay.outcome=refused,qpay.paid=false,qpay.reason=unknown_pay_token," + s, value: 1},
 			{attrs: "qpay.ap_type=PayOut,qpay.outcome=acknowledged,qpay.paid=true,qpay.reason=," + s, value: 1},
+			{attrs: "qpay.ap_type=PayOut,qpay.outcome=deferred,qpay.paid=false,qpay.reason=not_final," + s, value: 1},
 		},
 		"qpay.reconcile.pass.duration":      {{attrs: "qpay.outcome=ok," + s, value: 1, sum: 1}},
 		"qpay.reconcile.pending":            {{attrs: s, value: 5}},
