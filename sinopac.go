@@ -46,6 +46,7 @@ type Client struct {
 	retry    RetryPolicy
 	limiter  *rate.Limiter
 	nonces   *noncePool
+	observer *Observer // nil: no WithObserver (observer.go)
 }
 
 // credentials hold the client's secrets two pointers away from the Client.

@@ -24,6 +24,7 @@ const (
 	exitNetwork = 3 // network or API gateway failure (timeout, refused, HTTP 5xx/4xx)
 	exitVerify  = 4 // a reply failed verification: Sign mismatch or undecryptable Message
 	exitMissing = 5 // the order asked for by --order-no is not at the bank
+	exitDiffers = 6 // bill --diff: the statement and the ledger disagree
 )
 
 // app is one invocation of qpay: its I/O, environment and global flags.
@@ -124,7 +125,8 @@ Exit codes:
   2  usage error: bad flag, argument, input or credentials (nothing was sent)
   3  network or API gateway failure (connection, timeout, HTTP 4xx/5xx)
   4  verification failure: a reply's Sign does not match, or it cannot be decrypted
-  5  not found: the bank has no order with the --order-no asked for`,
+  5  not found: the bank has no order with the --order-no asked for
+  6  bill --diff found discrepancies between the bank's statement and the ledger`,
 		Example: `  qpay query --order-no A202110507397
   qpay query --from 2026-10-01 --to 2026-10-31 --all -o csv --bom > october.csv
   qpay --shop second-shop uncaptured -o wide
@@ -319,6 +321,10 @@ func (a *app) explain(err error) (int, string) {
 	var ve *verifyError
 	if errors.As(err, &ve) {
 		return exitVerify, ve.msg
+	}
+	var de *discrepancyError
+	if errors.As(err, &de) {
+		return exitDiffers, de.msg
 	}
 	code, msg, ok := explainSDK(err)
 	switch {
