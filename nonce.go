@@ -20,14 +20,16 @@ func (c *Client) nonce(ctx context.Context) (string, error) {
 			return n, nil
 		}
 	}
-	return c.fetchNonce(ctx)
+	return c.fetchNonce(ctx, false)
 }
 
 // fetchNonce is POST {base}/Nonce with {"ShopNo":…}. Any failure of it
 // leaves the call at stageNonce (attempt records that): the Order request
 // was never made. The nonce reply is never sealed, so a Status F in it is
 // unverified.
-func (c *Client) fetchNonce(ctx context.Context) (string, error) {
+func (c *Client) fetchNonce(ctx context.Context, prefetch bool) (nonce string, err error) {
+	ctx, obs := c.observeNonceStart(ctx, prefetch)
+	defer func() { obs.end(err) }()
 	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
 	rep, _, err := c.post(ctx, nonceEndpoint, "/Nonce", body, stageNonce)
 	if err != nil {

@@ -27,7 +27,8 @@ type NotificationFunc func(ctx context.Context, n *ResponseOrderPayQuery) error
 type HandlerOption func(*handlerConfig)
 
 type handlerConfig struct {
-	ackFailed bool // acknowledge an inner Status F (AcknowledgeFailed)
+	ackFailed bool    // acknowledge an inner Status F (AcknowledgeFailed)
+	client    *Client // the one client served (Client.BackendHandler), nil for a ClientSet
 }
 
 // AcknowledgeFailed makes a BackendHandler answer {"Status":"S"} also for
@@ -69,7 +70,7 @@ func AcknowledgeFailed() HandlerOption {
 // fn runs with the request's context and must be idempotent (see
 // NotificationFunc); wrap it with a Deduper to drop repeats.
 func (c *Client) BackendHandler(fn NotificationFunc, opts ...HandlerOption) http.Handler {
-	return backendHandler(c.ownShop, fn, opts)
+	return backendHandler(c.ownShop, fn, append(opts, func(cfg *handlerConfig) { cfg.client = c }))
 }
 
 // ownShop resolves the one ShopNo a Client serves.
@@ -90,54 +91,67 @@ func backendHandler(resolve func(ctx context.Context, shopNo string) (*Client, e
 		o(&cfg)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Observed from arrival by the handler's own observer; a handler of
+		// several shops (ClientSet) starts observing once it resolved one.
+		ctx, obs := r.Context(), observedNotification{}
+		if cfg.client != nil {
+			ctx, obs = cfg.client.observeNotificationStart(ctx)
+		}
+		reply := func(status int, reason NotificationReason, res *ResponseOrderPayQuery, err error) {
+			obs.end(status, reason, res, err)
+			answer(w, status)
+		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			answer(w, http.StatusMethodNotAllowed)
+			reply(http.StatusMethodNotAllowed, NotificationBadMethod, nil, nil)
 			return
 		}
 		if !jsonContent(r.Header.Get("Content-Type")) {
-			answer(w, http.StatusBadRequest)
+			reply(http.StatusBadRequest, NotificationBadContentType, nil, nil)
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotificationBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				answer(w, http.StatusRequestEntityTooLarge)
+				reply(http.StatusRequestEntityTooLarge, NotificationTooLarge, nil, nil)
 				return
 			}
-			answer(w, http.StatusBadRequest)
+			reply(http.StatusBadRequest, NotificationBadBody, nil, nil)
 			return
 		}
 		var note struct{ ShopNo, PayToken string }
 		if json.Unmarshal(body, &note) != nil || checkShopNo(note.ShopNo) != nil || checkPayToken(note.PayToken) != nil {
-			answer(w, http.StatusBadRequest)
+			reply(http.StatusBadRequest, NotificationBadBody, nil, nil)
 			return
 		}
-		c, err := resolve(r.Context(), note.ShopNo)
+		c, err := resolve(ctx, note.ShopNo)
 		if err != nil {
-			answer(w, http.StatusBadRequest)
+			reply(http.StatusBadRequest, NotificationOtherShop, nil, nil)
 			return
 		}
-		res, err := c.QueryPayment(r.Context(), note.PayToken)
+		if cfg.client == nil {
+			ctx, obs = c.observeNotificationStart(ctx)
+		}
+		res, err := c.QueryPayment(ctx, note.PayToken)
 		if err != nil {
 			var ae *APIError
 			if errors.As(err, &ae) && ae.Code == CodePayTokenInvalid {
-				answer(w, http.StatusBadRequest)
+				reply(http.StatusBadRequest, NotificationUnknownToken, nil, err)
 				return
 			}
-			answer(w, http.StatusInternalServerError)
+			reply(http.StatusInternalServerError, NotificationQueryFailed, nil, err)
 			return
 		}
-		if err := fn(r.Context(), res); err != nil {
-			answer(w, http.StatusInternalServerError)
+		if err := fn(ctx, res); err != nil {
+			reply(http.StatusInternalServerError, NotificationHandlerFailed, res, nil)
 			return
 		}
 		if !res.Succeeded() && !(cfg.ackFailed && res.Failed()) {
-			answer(w, http.StatusAccepted)
+			reply(http.StatusAccepted, NotificationNotFinal, res, nil)
 			return
 		}
-		answer(w, http.StatusOK)
+		reply(http.StatusOK, NotificationReasonNone, res, nil)
 	})
 }
 

@@ -465,7 +465,7 @@ func TestRetryCreateUnsentProvenByTrace(t *testing.T) {
 	t.Run("rate limiter wait ends: unsent", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		c := b.client(WithRetryPolicy(NoRetry()), WithRateLimit(0.001, 1))
-		_, _ = c.fetchNonce(ctx) // uses the one token
+		_, _ = c.fetchNonce(ctx, false) // uses the one token
 		cancel()
 		rep, st, err := c.post(ctx, orderCreateService.name, "/Order", []byte("{}"), stageMaybeSent)
 		assert.Nil(t, rep)

@@ -98,7 +98,7 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 		c.hc = defaultHTTPClient()
 	}
 	if c.nonces != nil {
-		c.nonces.fetch = c.fetchNonce
+		c.nonces.fetch = func(ctx context.Context) (string, error) { return c.fetchNonce(ctx, true) }
 	}
 	return c, nil
 }
@@ -291,13 +291,17 @@ func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, [
 	}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		plain, fields, st, err := c.attempt(ctx, svc, plainReq)
+		actx, obs := c.observeCallStart(ctx, svc.name, attempt)
+		plain, fields, st, err := c.attempt(actx, svc, plainReq)
 		c.logCall(ctx, svc.name, attempt, start, err)
 		if err == nil {
+			obs.end(nil, fieldValue(fields, "Description"), false, false, 0)
 			return plain, fields, st, nil
 		}
 		wait, ok := c.retry.next(attempt, start, err, svc.idempotent || st.unprocessed(err))
-		if !ok || ctx.Err() != nil {
+		retry := ok && ctx.Err() == nil
+		obs.end(err, "", st == stageNonce, retry, wait)
+		if !retry {
 			return nil, nil, st, err
 		}
 		if c.log != nil {
