@@ -1,7 +1,6 @@
 package sinopac
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -50,13 +49,11 @@ func marshalPayload(payload any) ([]byte, error) {
 	case []byte:
 		return p, nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // the bank signs '&', '<', '>' literally
-	if err := enc.Encode(payload); err != nil {
+	b, err := marshalUnescaped(payload)
+	if err != nil {
 		return nil, fmt.Errorf("sinopac: encode request: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	return b, nil
 }
 
 // Open decrypts Message with the envelope's own Nonce, recomputes the Sign
