@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -104,19 +105,127 @@ func IV(nonce string) string {
 // where the pairs are the object's top-level fields with a non-empty scalar
 // value, sorted by name case-insensitively. Objects, arrays, null and ""
 // are left out; strings are taken unescaped and numbers as their JSON text.
+// This is the raw-JSON rule (protocol §2 step 5): the SDK signs its
+// requests by it, and a reply verifies by it or by the bank's reply model
+// (see APIMessage.OpenReply).
 //
-// The same routine signs requests and verifies replies.
+// A message that is not one JSON object, or that names a field twice
+// (exactly or differing in case), is refused with a *MessageError.
 func Sign(message []byte, nonce, hashID string) (string, error) {
-	fields, err := topLevelScalars(message)
+	members, err := scanObject(message)
+	if err != nil {
+		return "", err
+	}
+	fields, err := rawFields(members)
 	if err != nil {
 		return "", err
 	}
 	return signFields(fields, nonce, hashID), nil
 }
 
-// field is one top-level scalar of a message: its name and the value as it
-// takes part in the sign (strings unescaped, numbers and booleans verbatim).
+// field is one name=value pair of a sign string: strings unescaped,
+// numbers and booleans as their JSON text.
 type field struct{ name, value string }
+
+// rawFields are the pairs the raw-JSON rule signs: every top-level member
+// with a scalar value other than null and "", named as in the JSON.
+func rawFields(members []member) ([]field, error) {
+	fields := make([]field, 0, len(members))
+	for _, m := range members {
+		switch m.raw[0] {
+		case '{', '[', 'n': // objects, arrays and null do not take part
+		case '"':
+			v, err := unquote(m.raw)
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				fields = append(fields, field{m.name, v})
+			}
+		default: // numbers, true, false: their JSON text
+			fields = append(fields, field{m.name, string(m.raw)})
+		}
+	}
+	return fields, nil
+}
+
+// modelFields are the pairs the bank's .NET sample signs for a reply bound
+// to its typed model (protocol §2a): each property of the model, named as
+// the model names it and matched to the JSON case-insensitively, as
+// Json.NET binds it. A string property is the member's text (a number is
+// its JSON text), left out when absent, null or whitespace only. An int
+// property is the member's decimal value, from a JSON integer or a string
+// of digits; absent, null or "" is 0. Members the model does not name take
+// no part.
+//
+// ok is false when the reply cannot have been bound to the model (an int
+// that is not an integer, a string property holding true, false, an object
+// or an array): the model rule then does not apply.
+func modelFields(members []member, model replyModel) (fields []field, ok bool) {
+	fields = make([]field, 0, len(model))
+	for _, p := range model {
+		var raw []byte
+		for _, m := range members {
+			if strings.EqualFold(m.name, p.name) {
+				raw = m.raw // the only one: scanObject refuses duplicates
+				break
+			}
+		}
+		if p.number {
+			v, ok := modelInt(raw)
+			if !ok {
+				return nil, false
+			}
+			fields = append(fields, field{p.name, v})
+			continue
+		}
+		switch {
+		case raw == nil || raw[0] == 'n':
+		case raw[0] == '"':
+			v, err := unquote(raw)
+			if err != nil {
+				return nil, false
+			}
+			if strings.TrimSpace(v) != "" {
+				fields = append(fields, field{p.name, v})
+			}
+		case raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9':
+			fields = append(fields, field{p.name, string(raw)})
+		default: // true, false, an object or an array
+			return nil, false
+		}
+	}
+	return fields, true
+}
+
+// modelInt is the decimal text of an int property bound from raw (nil when
+// absent), as Json.NET binds it: absent, null or "" is 0; a JSON integer
+// or a string of digits (optionally signed with '-') is its value.
+func modelInt(raw []byte) (string, bool) {
+	if raw == nil || string(raw) == "null" {
+		return "0", true
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		s, err := unquote(raw)
+		if err != nil {
+			return "", false
+		}
+		if s == "" {
+			return "0", true
+		}
+		text = s
+	}
+	digits := strings.TrimPrefix(text, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return "", false // 1.5, 1e3, "+1", " 1", "abc", true, objects, arrays
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return "", false // out of range
+	}
+	return strconv.FormatInt(n, 10), true
+}
 
 func signFields(fields []field, nonce, hashID string) string {
 	sort.SliceStable(fields, func(i, j int) bool { return lessFold(fields[i].name, fields[j].name) })
@@ -177,9 +286,11 @@ func EncryptMessage(plaintext []byte, hashID, nonce string) (string, error) {
 	return string(bytes.ToUpper(out)), nil
 }
 
-// DecryptMessage reverses EncryptMessage. A message that is not hex, not a
-// whole number of AES blocks, or badly padded gives a *MessageError
-// (errors.Is ErrMalformedMessage), never a panic.
+// DecryptMessage reverses EncryptMessage. A message that is not hex
+// (ErrMessageNotHex), empty or not a whole number of AES blocks
+// (ErrMessageTruncated), or badly padded (ErrBadPadding) gives a
+// *MessageError matching that sentinel and ErrMalformedMessage, never a
+// panic.
 func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
 	block, err := newCipher(hashID)
 	if err != nil {
@@ -198,24 +309,24 @@ func newCipher(hashID string) (cipher.Block, error) {
 func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
 	switch {
 	case message == "":
-		return nil, &MessageError{Reason: "Message is empty"}
+		return nil, &MessageError{Reason: "Message is empty", Kind: ErrMessageTruncated}
 	case len(message)%2 != 0:
-		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message))}
+		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message)), Kind: ErrMessageTruncated}
 	case (len(message)/2)%aes.BlockSize != 0:
-		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2)}
+		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
 	buf := make([]byte, len(message)/2)
 	if _, err := hex.Decode(buf, []byte(message)); err != nil {
-		return nil, &MessageError{Reason: "Message is not hex"}
+		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}
 	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)
 	pad := int(buf[len(buf)-1])
 	if pad == 0 || pad > aes.BlockSize {
-		return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+		return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)", Kind: ErrBadPadding}
 	}
 	for _, c := range buf[len(buf)-pad:] {
 		if int(c) != pad {
-			return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+			return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)", Kind: ErrBadPadding}
 		}
 	}
 	return buf[:len(buf)-pad], nil

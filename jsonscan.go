@@ -4,21 +4,48 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// topLevelScalars lists the non-empty scalar members of a JSON object
-// without decoding nested objects and arrays: a reply's OrderList is only
-// skipped over here, so verifying a 300-order reply does not parse it twice.
-func topLevelScalars(msg []byte) ([]field, error) {
+// member is one top-level member of a JSON object, as scanObject found it.
+type member struct {
+	name string // unescaped
+	raw  []byte // the value's JSON text: a sub-slice of the scanned message, not a copy
+}
+
+// scanObject reads the top-level members of a JSON object without decoding
+// nested objects and arrays: a reply's OrderList is only skipped over here,
+// so verifying a 300-order reply does not parse it twice.
+//
+// Its contract, which the signer relies on and a faster replacement must
+// keep:
+//   - msg is exactly one JSON object, with optional whitespace around it.
+//     Anything else is a *MessageError with Kind ErrNotJSONObject.
+//   - The members come back in message order: names unescaped, values as
+//     raw spans of msg. A value is checked as far as finding its end takes:
+//     strings are terminated and free of control characters, literals are
+//     true, false, null or a JSON number, brackets nest at most
+//     maxJSONDepth deep. The grammar inside nested values is left to
+//     encoding/json, which refuses it when the reply is decoded.
+//   - Two names that strings.EqualFold calls equal are refused (Kind
+//     ErrDuplicateField), whatever their values: encoding/json binds a
+//     name case-insensitively to a struct field and keeps the last, and
+//     Json.NET binds case-insensitively too, so a duplicate would let the
+//     Sign cover one value and the decoder read another.
+//   - Every error is a new *MessageError without Service: never a shared
+//     value, so callers may annotate it.
+func scanObject(msg []byte) ([]member, error) {
 	s := scanner{b: msg}
 	s.ws()
 	if !s.eat('{') {
-		return nil, errNotObject
+		return nil, notJSONObject("message is not a JSON object")
 	}
-	fields := make([]field, 0, 16)
+	members := make([]member, 0, 16)
 	s.ws()
 	if s.eat('}') {
-		return fields, s.end()
+		return members, s.end()
 	}
 	for {
 		s.ws()
@@ -35,23 +62,13 @@ func topLevelScalars(msg []byte) ([]field, error) {
 		if err := s.value(); err != nil {
 			return nil, err
 		}
-		raw := msg[start:s.i]
-		switch raw[0] {
-		case '{', '[', 'n': // objects, arrays and null do not take part
-		case '"':
-			v, err := unquote(raw)
-			if err != nil {
-				return nil, err
-			}
-			if v != "" {
-				fields = append(fields, field{name, v})
-			}
-		default: // numbers, true, false: their JSON text
-			fields = append(fields, field{name, string(raw)})
-		}
+		members = append(members, member{name, msg[start:s.i]})
 		s.ws()
 		if s.eat('}') {
-			return fields, s.end()
+			if err := s.end(); err != nil {
+				return nil, err
+			}
+			return members, checkDuplicates(members)
 		}
 		if !s.eat(',') {
 			return nil, s.errf("expected ',' or '}'")
@@ -59,7 +76,67 @@ func topLevelScalars(msg []byte) ([]field, error) {
 	}
 }
 
-var errNotObject = &MessageError{Reason: "message is not a JSON object"}
+// checkDuplicates refuses two members whose names fold to the same.
+// Replies have about ten members: comparing pairs costs less than a map,
+// which only a long (hostile) object needs.
+func checkDuplicates(ms []member) error {
+	if len(ms) <= 32 {
+		for i := 1; i < len(ms); i++ {
+			for j := 0; j < i; j++ {
+				if strings.EqualFold(ms[i].name, ms[j].name) {
+					return duplicateField(ms[j].name, ms[i].name)
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]string, len(ms))
+	for _, m := range ms {
+		k := foldKey(m.name)
+		if first, ok := seen[k]; ok {
+			return duplicateField(first, m.name)
+		}
+		seen[k] = m.name
+	}
+	return nil
+}
+
+// foldKey is equal for exactly the names strings.EqualFold calls equal:
+// each rune becomes the smallest rune of its case-folding orbit.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, s)
+}
+
+func duplicateField(first, second string) error {
+	reason := fmt.Sprintf("field %q appears twice", clip(first))
+	if first != second {
+		reason = fmt.Sprintf("fields %q and %q differ only in case", clip(first), clip(second))
+	}
+	return &MessageError{Reason: reason, Kind: ErrDuplicateField}
+}
+
+// clip bounds a name quoted in an error: a hostile reply may send long ones.
+func clip(name string) string {
+	const max = 40
+	if len(name) <= max {
+		return name
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
+}
+
+func notJSONObject(reason string) error {
+	return &MessageError{Reason: reason, Kind: ErrNotJSONObject}
+}
 
 // scanner is a minimal JSON tokenizer: just enough to find top-level
 // members and skip values, with full validation left to encoding/json.
@@ -69,7 +146,7 @@ type scanner struct {
 }
 
 func (s *scanner) errf(format string, a ...any) error {
-	return &MessageError{Reason: fmt.Sprintf("invalid JSON at offset %d: ", s.i) + fmt.Sprintf(format, a...)}
+	return notJSONObject(fmt.Sprintf("invalid JSON at offset %d: ", s.i) + fmt.Sprintf(format, a...))
 }
 
 func (s *scanner) ws() {
@@ -258,7 +335,7 @@ func unquote(raw []byte) (string, error) {
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", &MessageError{Reason: "invalid string escape"}
+		return "", notJSONObject("invalid string escape")
 	}
 	return v, nil
 }

@@ -386,7 +386,7 @@ func (c *Client) openReply(service string, status int, hdr http.Header, body []b
 	if r.APIService != "" && r.APIService != service {
 		return nil, nil, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
-	plain, fields, err := r.APIMessage.open(c.cred.hashID)
+	plain, fields, err := r.APIMessage.open(c.cred.hashID, lookupService(service).reply)
 	if err != nil {
 		return nil, nil, err
 	}
