@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,6 +322,187 @@ func slowHash(pairs [][2]string, nonce, hashID string) string {
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "&") + nonce + hashID))
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// FuzzSignRules is the differential test of the two sign rules. The model
+// is made from the object itself: every top-level scalar member becomes a
+// model property (an int when its bit in ints is set, else a string), plus
+// the names in absent (comma separated), which the object lacks. Then:
+//   - an object naming a field twice is refused by the scanner, and by
+//     open whatever its Sign;
+//   - the model rule agrees with slowModelSign, an independent
+//     implementation on encoding/json;
+//   - the model rule and the raw rule agree whenever every model int is
+//     present as a JSON integer (canonical: not -0), no string member
+//     holds true, false or only whitespace, and no absent name is an int;
+//     an absent int makes them differ (it is signed as 0);
+//   - whenever the model rule applies, a reply signed by it opens with the
+//     model, byte for byte.
+func FuzzSignRules(f *testing.F) {
+	v := loadVectors(f)
+	for _, rv := range []replyVector{v.SpecReply, v.SandboxReply, v.SeedOrderQueryReply} {
+		f.Add([]byte(rv.Plaintext), uint64(1<<4), "", rv.Envelope.Nonce)
+	}
+	f.Add([]byte(e0302Reply), uint64(0), "Amount", "N")
+	f.Add([]byte(`{"Amount":"007","Staging":"3","ExpBillingDays":"","Status":"S"}`), uint64(0b111), "", "N")
+	f.Add([]byte(`{"status":"S","Param1":"  ","Memo":"\u3000","N":-0,"F":1.5,"B":true}`), uint64(0b1100), "X,Y", "N")
+	f.Add([]byte(`{"Status":"S","status":"F"}`), uint64(0), "", "N")
+	f.Add([]byte(`{"A":1,"a":{}}`), uint64(1), "", "N")
+	f.Fuzz(func(t *testing.T, data []byte, ints uint64, absent, nonce string) {
+		if !json.Valid(data) || !utf8.Valid(data) || jsonDepth(data) > maxJSONDepth {
+			return
+		}
+		members, err := scanObject(data)
+		slow, serr := slowMembers(data)
+		switch {
+		case errors.Is(serr, errSlowDuplicate):
+			if !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("scanObject(%q) of a duplicate name: %v", data, err)
+			}
+			msg, err := EncryptMessage(data, fuzzHashID, nonce)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := APIMessage{APIService: "OrderQuery", Nonce: nonce, Message: msg, Sign: "00"}
+			if _, _, err := env.open(fuzzHashID, orderQueryService.reply); !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("open of a duplicate name: %v", err)
+			}
+			return
+		case serr != nil:
+			return // not an object
+		case err != nil:
+			t.Fatalf("scanObject refused %q: %v", data, err)
+		}
+
+		// The model, and whether the two rules must agree on this object.
+		var model replyModel
+		agree, absentInt := true, false
+		for i, m := range slow {
+			number := i < 64 && ints>>i&1 == 1
+			switch c := m.raw[0]; {
+			case c == '{' || c == '[':
+				continue // never a model property
+			case number && !canonicalInt(m.raw):
+				agree = false // absent-like (null, ""), a string, a fraction: the rules may differ
+			case !number && (c == 't' || c == 'f'):
+				agree = false // the model rule does not bind booleans to strings
+			case !number && c == '"':
+				var s string
+				_ = json.Unmarshal(m.raw, &s)
+				if s != "" && strings.TrimSpace(s) == "" {
+					agree = false // whitespace only: raw signs it, the model leaves it out
+				}
+			}
+			model = append(model, modelField{name: m.name, number: number})
+		}
+		for j, name := range strings.Split(absent, ",") {
+			if name == "" || slices.ContainsFunc(model, func(p modelField) bool { return strings.EqualFold(p.name, name) }) {
+				continue
+			}
+			number := ints>>(32+j%32)&1 == 1
+			absentInt = absentInt || number
+			model = append(model, modelField{name: name, number: number})
+		}
+
+		mf, ok := modelFields(members, model)
+		want, wantOK := slowModelSign(slow, model, nonce, fuzzHashID)
+		if ok != wantOK {
+			t.Fatalf("model rule of %q applies: %v, slow implementation says %v", data, ok, wantOK)
+		}
+		if !ok {
+			if agree && !absentInt {
+				t.Fatalf("model rule refused %q, which it must sign like the raw rule", data)
+			}
+			return
+		}
+		got := signFields(mf, nonce, fuzzHashID)
+		if got != want {
+			t.Fatalf("model rule of %q: %s, slow implementation says %s", data, got, want)
+		}
+		raw, err := Sign(data, nonce, fuzzHashID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case agree && !absentInt && raw != got:
+			t.Fatalf("the rules disagree on %q (model %q)", data, joinFields(mf))
+		case agree && absentInt && raw == got:
+			t.Fatalf("an absent int did not change the Sign of %q", data)
+		}
+
+		msg, err := EncryptMessage(data, fuzzHashID, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := APIMessage{APIService: "Fuzz", Nonce: nonce, Message: msg, Sign: got}
+		plain, _, err := env.open(fuzzHashID, model)
+		if err != nil || !bytes.Equal(plain, data) {
+			t.Fatalf("a model-signed reply does not open: %q, %v", plain, err)
+		}
+	})
+}
+
+// canonicalInt reports a JSON integer the model rule signs as it is
+// written: no fraction or exponent, not -0, within int64.
+func canonicalInt(raw []byte) bool {
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return err == nil && strconv.FormatInt(n, 10) == string(raw)
+}
+
+// slowModelSign implements the model rule (protocol §2a) independently:
+// encoding/json decodes each member, strconv reads ints. ok is false when
+// the rule does not apply.
+func slowModelSign(ms []slowMember, model replyModel, nonce, hashID string) (string, bool) {
+	var pairs [][2]string
+	for _, p := range model {
+		var v any // nil when absent
+		for _, m := range ms {
+			if strings.EqualFold(m.name, p.name) {
+				dec := json.NewDecoder(bytes.NewReader(m.raw))
+				dec.UseNumber()
+				if dec.Decode(&v) != nil {
+					return "", false
+				}
+			}
+		}
+		if p.number {
+			var text string
+			switch x := v.(type) {
+			case nil:
+				text = "0"
+			case json.Number:
+				text = string(x)
+			case string:
+				text = x
+				if x == "" {
+					text = "0"
+				}
+			default:
+				return "", false
+			}
+			if strings.HasPrefix(text, "+") {
+				return "", false
+			}
+			n, err := strconv.ParseInt(text, 10, 64)
+			if err != nil {
+				return "", false
+			}
+			pairs = append(pairs, [2]string{p.name, strconv.FormatInt(n, 10)})
+			continue
+		}
+		switch x := v.(type) {
+		case nil:
+		case string:
+			if strings.TrimSpace(x) != "" {
+				pairs = append(pairs, [2]string{p.name, x})
+			}
+		case json.Number:
+			pairs = append(pairs, [2]string{p.name, string(x)})
+		default:
+			return "", false
+		}
+	}
+	return slowHash(pairs, nonce, hashID), true
 }
 
 // jsonDepth is the deepest nesting of objects and arrays in valid JSON.
