@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -228,7 +228,9 @@ func modelInt(raw []byte) (string, bool) {
 }
 
 func signFields(fields []field, nonce, hashID string) string {
-	sort.SliceStable(fields, func(i, j int) bool { return lessFold(fields[i].name, fields[j].name) })
+	// The generic sort moves fields without reflection: a hostile reply of
+	// 50k top-level members sorts several times faster than with sort.Slice.
+	slices.SortStableFunc(fields, func(a, b field) int { return compareFold(a.name, b.name) })
 	h := sha256.New()
 	for i, f := range fields {
 		if i > 0 {
@@ -244,19 +246,19 @@ func signFields(fields []field, nonce, hashID string) string {
 	return strings.ToUpper(hex.EncodeToString(h.Sum(sum[:0])))
 }
 
-// lessFold orders names ignoring ASCII case, ties broken by the exact bytes
-// so the order is total and deterministic.
-func lessFold(a, b string) bool {
+// compareFold orders names ignoring ASCII case, ties broken by the exact
+// bytes so the order is total and deterministic.
+func compareFold(a, b string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
 		if ca != cb {
-			return ca < cb
+			return int(ca) - int(cb)
 		}
 	}
 	if len(a) != len(b) {
-		return len(a) < len(b)
+		return len(a) - len(b)
 	}
-	return a < b
+	return strings.Compare(a, b)
 }
 
 func lowerASCII(c byte) byte {
