@@ -115,8 +115,8 @@ func (c *Client) QueryAllot(ctx context.Context, q AllotQuery) (*ResponseAllotQu
 	}
 	req := allotQueryRequest{
 		ShopNo:     c.shopNo,
-		AllotDateS: q.AllotDateS.In(Taipei).Format("20060102"),
-		AllotDateE: q.AllotDateE.In(Taipei).Format("20060102"),
+		AllotDateS: wireDate(q.AllotDateS),
+		AllotDateE: wireDate(q.AllotDateE),
 		PayType:    q.PayType,
 	}
 	var r ResponseAllotQuery

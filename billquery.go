@@ -67,15 +67,6 @@ func (q BillQuery) Validate() error {
 	return nil
 }
 
-// daysBetween counts Taipei calendar days from a to b.
-func daysBetween(a, b time.Time) int {
-	ay, am, ad := a.In(Taipei).Date()
-	by, bm, bd := b.In(Taipei).Date()
-	da := time.Date(ay, am, ad, 0, 0, 0, 0, time.UTC)
-	db := time.Date(by, bm, bd, 0, 0, 0, 0, time.UTC)
-	return int(db.Sub(da).Hours() / 24)
-}
-
 // QueryBill fetches one day's statement (APIService BillQuery): the
 // payments and refunds booked that day. An empty day (S0001) is success
 // with an empty OrderList.
@@ -84,7 +75,7 @@ func (c *Client) QueryBill(ctx context.Context, q BillQuery) (*ResponseBillQuery
 		return nil, err
 	}
 	var r ResponseBillQuery
-	req := billQueryRequest{ShopNo: c.shopNo, BillDate: q.BillDate.In(Taipei).Format("20060102")}
+	req := billQueryRequest{ShopNo: c.shopNo, BillDate: wireDate(q.BillDate)}
 	if err := c.do(ctx, billQueryService, req, &r); err != nil {
 		return nil, err
 	}

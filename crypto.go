@@ -6,11 +6,11 @@ import (
 	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -105,22 +105,132 @@ func IV(nonce string) string {
 // where the pairs are the object's top-level fields with a non-empty scalar
 // value, sorted by name case-insensitively. Objects, arrays, null and ""
 // are left out; strings are taken unescaped and numbers as their JSON text.
+// This is the raw-JSON rule (protocol §2 step 5): the SDK signs its
+// requests by it, and a reply verifies by it or by the bank's reply model
+// (see APIMessage.OpenReply).
 //
-// The same routine signs requests and verifies replies.
+// A message that is not one JSON object, or that names a field twice
+// (exactly or differing in case), is refused with a *MessageError.
 func Sign(message []byte, nonce, hashID string) (string, error) {
-	fields, err := topLevelScalars(message)
+	members, err := scanObject(message)
+	if err != nil {
+		return "", err
+	}
+	fields, err := rawFields(members)
 	if err != nil {
 		return "", err
 	}
 	return signFields(fields, nonce, hashID), nil
 }
 
-// field is one top-level scalar of a message: its name and the value as it
-// takes part in the sign (strings unescaped, numbers and booleans verbatim).
+// field is one name=value pair of a sign string: strings unescaped,
+// numbers and booleans as their JSON text.
 type field struct{ name, value string }
 
+// rawFields are the pairs the raw-JSON rule signs: every top-level member
+// with a scalar value other than null and "", named as in the JSON.
+func rawFields(members []member) ([]field, error) {
+	fields := make([]field, 0, len(members))
+	for _, m := range members {
+		switch m.raw[0] {
+		case '{', '[', 'n': // objects, arrays and null do not take part
+		case '"':
+			v, err := unquote(m.raw)
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				fields = append(fields, field{m.name, v})
+			}
+		default: // numbers, true, false: their JSON text
+			fields = append(fields, field{m.name, string(m.raw)})
+		}
+	}
+	return fields, nil
+}
+
+// modelFields are the pairs the bank's .NET sample signs for a reply bound
+// to its typed model (protocol §2a): each property of the model, named as
+// the model names it and matched to the JSON case-insensitively, as
+// Json.NET binds it. A string property is the member's text (a number is
+// its JSON text), left out when absent, null or whitespace only. An int
+// property is the member's decimal value, from a JSON integer or a string
+// of digits; absent, null or "" is 0. Members the model does not name take
+// no part.
+//
+// ok is false when the reply cannot have been bound to the model (an int
+// that is not an integer, a string property holding true, false, an object
+// or an array): the model rule then does not apply.
+func modelFields(members []member, model replyModel) (fields []field, ok bool) {
+	fields = make([]field, 0, len(model))
+	for _, p := range model {
+		var raw []byte
+		for _, m := range members {
+			if strings.EqualFold(m.name, p.name) {
+				raw = m.raw // the only one: scanObject refuses duplicates
+				break
+			}
+		}
+		if p.number {
+			v, ok := modelInt(raw)
+			if !ok {
+				return nil, false
+			}
+			fields = append(fields, field{p.name, v})
+			continue
+		}
+		switch {
+		case raw == nil || raw[0] == 'n':
+		case raw[0] == '"':
+			v, err := unquote(raw)
+			if err != nil {
+				return nil, false
+			}
+			if strings.TrimSpace(v) != "" {
+				fields = append(fields, field{p.name, v})
+			}
+		case raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9':
+			fields = append(fields, field{p.name, string(raw)})
+		default: // true, false, an object or an array
+			return nil, false
+		}
+	}
+	return fields, true
+}
+
+// modelInt is the decimal text of an int property bound from raw (nil when
+// absent), as Json.NET binds it: absent, null or "" is 0; a JSON integer
+// or a string of digits (optionally signed with '-') is its value.
+func modelInt(raw []byte) (string, bool) {
+	if raw == nil || string(raw) == "null" {
+		return "0", true
+	}
+	text := string(raw)
+	if raw[0] == '"' {
+		s, err := unquote(raw)
+		if err != nil {
+			return "", false
+		}
+		if s == "" {
+			return "0", true
+		}
+		text = s
+	}
+	digits := strings.TrimPrefix(text, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return "", false // 1.5, 1e3, "+1", " 1", "abc", true, objects, arrays
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return "", false // out of range
+	}
+	return strconv.FormatInt(n, 10), true
+}
+
 func signFields(fields []field, nonce, hashID string) string {
-	sort.SliceStable(fields, func(i, j int) bool { return lessFold(fields[i].name, fields[j].name) })
+	// The generic sort moves fields without reflection: a hostile reply of
+	// 50k top-level members sorts several times faster than with sort.Slice.
+	slices.SortStableFunc(fields, func(a, b field) int { return compareFold(a.name, b.name) })
 	h := sha256.New()
 	for i, f := range fields {
 		if i > 0 {
@@ -136,19 +246,19 @@ func signFields(fields []field, nonce, hashID string) string {
 	return strings.ToUpper(hex.EncodeToString(h.Sum(sum[:0])))
 }
 
-// lessFold orders names ignoring ASCII case, ties broken by the exact bytes
-// so the order is total and deterministic.
-func lessFold(a, b string) bool {
+// compareFold orders names ignoring ASCII case, ties broken by the exact
+// bytes so the order is total and deterministic.
+func compareFold(a, b string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
 		if ca != cb {
-			return ca < cb
+			return int(ca) - int(cb)
 		}
 	}
 	if len(a) != len(b) {
-		return len(a) < len(b)
+		return len(a) - len(b)
 	}
-	return a < b
+	return strings.Compare(a, b)
 }
 
 func lowerASCII(c byte) byte {
@@ -178,9 +288,11 @@ func EncryptMessage(plaintext []byte, hashID, nonce string) (string, error) {
 	return string(bytes.ToUpper(out)), nil
 }
 
-// DecryptMessage reverses EncryptMessage. A message that is not hex, not a
-// whole number of AES blocks, or badly padded gives a *MessageError
-// (errors.Is ErrMalformedMessage), never a panic.
+// DecryptMessage reverses EncryptMessage. A message that is not hex
+// (ErrMessageNotHex), empty or not a whole number of AES blocks
+// (ErrMessageTruncated), or badly padded (ErrBadPadding) gives a
+// *MessageError matching that sentinel and ErrMalformedMessage, never a
+// panic.
 func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
 	block, err := newCipher(hashID)
 	if err != nil {
@@ -199,282 +311,25 @@ func newCipher(hashID string) (cipher.Block, error) {
 func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
 	switch {
 	case message == "":
-		return nil, &MessageError{Reason: "Message is empty"}
+		return nil, &MessageError{Reason: "Message is empty", Kind: ErrMessageTruncated}
 	case len(message)%2 != 0:
-		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message))}
+		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message)), Kind: ErrMessageTruncated}
 	case (len(message)/2)%aes.BlockSize != 0:
-		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2)}
+		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
 	buf := make([]byte, len(message)/2)
 	if _, err := hex.Decode(buf, []byte(message)); err != nil {
-		return nil, &MessageError{Reason: "Message is not hex"}
+		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}
 	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)
 	pad := int(buf[len(buf)-1])
 	if pad == 0 || pad > aes.BlockSize {
-		return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+		return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)", Kind: ErrBadPadding}
 	}
 	for _, c := range buf[len(buf)-pad:] {
 		if int(c) != pad {
-			return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)"}
+			return nil, &MessageError{Reason: "bad PKCS#7 padding (wrong keys or nonce?)", Kind: ErrBadPadding}
 		}
 	}
 	return buf[:len(buf)-pad], nil
-}
-
-// topLevelScalars lists the non-empty scalar members of a JSON object
-// without decoding nested objects and arrays: a reply's OrderList is only
-// skipped over here, so verifying a 300-order reply does not parse it twice.
-func topLevelScalars(msg []byte) ([]field, error) {
-	s := scanner{b: msg}
-	s.ws()
-	if !s.eat('{') {
-		return nil, errNotObject
-	}
-	fields := make([]field, 0, 16)
-	s.ws()
-	if s.eat('}') {
-		return fields, s.end()
-	}
-	for {
-		s.ws()
-		name, err := s.str()
-		if err != nil {
-			return nil, err
-		}
-		s.ws()
-		if !s.eat(':') {
-			return nil, s.errf("expected ':' after field name")
-		}
-		s.ws()
-		start := s.i
-		if err := s.value(); err != nil {
-			return nil, err
-		}
-		raw := msg[start:s.i]
-		switch raw[0] {
-		case '{', '[', 'n': // objects, arrays and null do not take part
-		case '"':
-			v, err := unquote(raw)
-			if err != nil {
-				return nil, err
-			}
-			if v != "" {
-				fields = append(fields, field{name, v})
-			}
-		default: // numbers, true, false: their JSON text
-			fields = append(fields, field{name, string(raw)})
-		}
-		s.ws()
-		if s.eat('}') {
-			return fields, s.end()
-		}
-		if !s.eat(',') {
-			return nil, s.errf("expected ',' or '}'")
-		}
-	}
-}
-
-var errNotObject = &MessageError{Reason: "message is not a JSON object"}
-
-// scanner is a minimal JSON tokenizer: just enough to find top-level
-// members and skip values, with full validation left to encoding/json.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) errf(format string, a ...any) error {
-	return &MessageError{Reason: fmt.Sprintf("invalid JSON at offset %d: ", s.i) + fmt.Sprintf(format, a...)}
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) eat(c byte) bool {
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-func (s *scanner) end() error {
-	s.ws()
-	if s.i != len(s.b) {
-		return s.errf("trailing data after the object")
-	}
-	return nil
-}
-
-// str reads a JSON string and returns it unescaped.
-func (s *scanner) str() (string, error) {
-	start := s.i
-	if err := s.skipString(); err != nil {
-		return "", err
-	}
-	return unquote(s.b[start:s.i])
-}
-
-func (s *scanner) skipString() error {
-	if !s.eat('"') {
-		return s.errf("expected a string")
-	}
-	// A table lookup per byte: the strings of a 300-order OrderList make up
-	// most of what the signer skips.
-	b := s.b
-	for i := s.i; i < len(b); {
-		c := b[i]
-		if !strSpecial[c] {
-			i++
-			continue
-		}
-		switch c {
-		case '"':
-			s.i = i + 1
-			return nil
-		case '\\':
-			i += 2
-		default:
-			s.i = i
-			return s.errf("control character in string")
-		}
-	}
-	s.i = len(b)
-	return s.errf("unterminated string")
-}
-
-// strSpecial marks the bytes that end a run of plain string content.
-var strSpecial = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
-// value skips one JSON value of any kind. Nesting depth is bounded so a
-// hostile reply cannot exhaust the stack.
-func (s *scanner) value() error {
-	depth := 0
-	for {
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input")
-		}
-		switch c := s.b[s.i]; c {
-		case '"':
-			if err := s.skipString(); err != nil {
-				return err
-			}
-		case '{', '[':
-			depth++
-			if depth > maxJSONDepth {
-				return s.errf("nesting deeper than %d", maxJSONDepth)
-			}
-			s.i++
-			s.ws()
-			continue
-		case '}', ']':
-			if depth == 0 {
-				return s.errf("unexpected %q", c)
-			}
-			depth--
-			s.i++
-		case ',', ':':
-			if depth == 0 {
-				return s.errf("unexpected %q", c)
-			}
-			s.i++
-			s.ws()
-			continue
-		default:
-			if err := s.literal(); err != nil {
-				return err
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-		s.ws()
-	}
-}
-
-const maxJSONDepth = 64
-
-// literal skips a number, true, false or null.
-func (s *scanner) literal() error {
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == ',' || c == '}' || c == ']' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' {
-			break
-		}
-		s.i++
-	}
-	lit := s.b[start:s.i]
-	switch {
-	case len(lit) == 0:
-		return s.errf("expected a value")
-	case string(lit) == "true", string(lit) == "false", string(lit) == "null":
-		return nil
-	case isJSONNumber(lit):
-		return nil
-	}
-	return s.errf("invalid literal")
-}
-
-func isJSONNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if n := digits(); n == 0 || (n > 1 && b[i-n] == '0') {
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
-}
-
-// unquote decodes a JSON string literal; the common case without escapes
-// costs one string conversion.
-func unquote(raw []byte) (string, error) {
-	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), nil // raw bytes, exactly as the signer saw them
-	}
-	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", &MessageError{Reason: "invalid string escape"}
-	}
-	return v, nil
 }

@@ -1,6 +1,8 @@
 package sinopac
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,14 +146,7 @@ func TestSpecRequestSignAndMessage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, v.Sign, sign)
 
-	fields, err := topLevelScalars([]byte(v.Plaintext))
-	require.NoError(t, err)
-	signFields(fields, "", "")
-	var parts []string
-	for _, f := range fields {
-		parts = append(parts, f.name+"="+f.value)
-	}
-	assert.Equal(t, v.SignString, strings.Join(parts, "&"), "the sign string, field by field")
+	assert.Equal(t, v.SignString, rawSignString(t, v.Plaintext), "the sign string, field by field")
 
 	msg, err := EncryptMessage([]byte(v.Plaintext), v.HashID, v.Nonce)
 	require.NoError(t, err)
@@ -194,14 +189,28 @@ func TestReplyVectorsOpen(t *testing.T) {
 func TestSpecReplySignString(t *testing.T) {
 	t.Parallel()
 	v := loadVectors(t).SpecReply
-	fields, err := topLevelScalars([]byte(v.Plaintext))
+	assert.Equal(t, v.SignString, rawSignString(t, v.Plaintext))
+}
+
+// rawSignString is the string the raw-JSON rule hashes for msg (before the
+// nonce and HashID).
+func rawSignString(t *testing.T, msg string) string {
+	t.Helper()
+	members, err := scanObject([]byte(msg))
 	require.NoError(t, err)
+	fields, err := rawFields(members)
+	require.NoError(t, err)
+	return joinFields(fields)
+}
+
+// joinFields sorts fields as signFields does and joins them.
+func joinFields(fields []field) string {
 	signFields(fields, "", "")
-	var parts []string
-	for _, f := range fields {
-		parts = append(parts, f.name+"="+f.value)
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.name + "=" + f.value
 	}
-	assert.Equal(t, v.SignString, strings.Join(parts, "&"))
+	return strings.Join(parts, "&")
 }
 
 func TestOpenRejectsTampering(t *testing.T) {
@@ -315,4 +324,90 @@ func TestOpenRefusesInvalidUTF8(t *testing.T) {
 	assert.Nil(t, got)
 	assert.ErrorIs(t, err, ErrMalformedMessage)
 	assert.ErrorContains(t, err, "UTF-8")
+}
+
+// hashSignString is the Sign of a sign string written out by hand: the
+// expected values below do not go through the code under test.
+func hashSignString(s, nonce, hashID string) string {
+	sum := sha256.Sum256([]byte(s + nonce + hashID))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// The bank's model rule (protocol §2a), case by case. Each expected sign
+// string is written from the rule, not computed; "" in want means the
+// rule does not apply (the bank's sample could not have bound the reply).
+func TestModelRule(t *testing.T) {
+	t.Parallel()
+	create := orderCreateService.reply
+	query := orderQueryService.reply
+	cases := map[string]struct {
+		model   replyModel
+		msg     string
+		want    string // the model rule's sign string; "-" when it does not apply
+		rawSame bool   // the raw rule gives the same string
+	}{
+		"absent int is 0": {create, `{"OrderNo":"A1","ShopNo":"NA0249_001","Status":"F","Description":"E0302 – 訂單編號重複"}`,
+			"Amount=0&Description=E0302 – 訂單編號重複&OrderNo=A1&ShopNo=NA0249_001&Status=F", false},
+		"null int is 0":        {create, `{"Amount":null,"Status":"F"}`, "Amount=0&Status=F", false},
+		`"" int is 0`:          {create, `{"Amount":"","Status":"F"}`, "Amount=0&Status=F", false},
+		"int as a string":      {create, `{"Amount":"50000","Status":"S"}`, "Amount=50000&Status=S", true},
+		"int string, zeros":    {create, `{"Amount":"007"}`, "Amount=7", false},
+		"negative int string":  {create, `{"Amount":"-12"}`, "Amount=-12", true},
+		"minus zero":           {create, `{"Amount":-0}`, "Amount=0", false},
+		"int present":          {create, `{"Amount":50000,"Status":"S"}`, "Amount=50000&Status=S", true},
+		"whitespace-only out":  {create, `{"Status":"S","Param1":"  ","Param2":"\u3000","Param3":"\t"}`, "Amount=0&Status=S", false},
+		"spaces inside kept":   {create, `{"Amount":1,"Param1":" a b "}`, "Amount=1&Param1= a b ", true},
+		"model names the pair": {query, `{"status":"S","DESCRIPTION":"S0000 – 處理成功","shopno":"NA0249_001"}`, "Description=S0000 – 處理成功&ShopNo=NA0249_001&Status=S", false},
+		"escaped name":         {query, `{"St\u0061tus":"S"}`, "Status=S", true},
+		"number in a string":   {create, `{"Amount":1,"TSNo":12345}`, "Amount=1&TSNo=12345", true},
+		"null string out":      {query, `{"Status":"S","Date":null}`, "Status=S", true},
+		"others take no part":  {query, `{"Status":"S","Extra":"x","N":5,"OrderList":[{"Amount":1}],"ATMParam":{}}`, "Status=S", false},
+		"int 1.5":              {create, `{"Amount":1.5}`, "-", false},
+		"int 1e3":              {create, `{"Amount":1e3}`, "-", false},
+		`int "+1"`:             {create, `{"Amount":"+1"}`, "-", false},
+		`int " 1"`:             {create, `{"Amount":" 1"}`, "-", false},
+		`int "abc"`:            {create, `{"Amount":"abc"}`, "-", false},
+		"int out of range":     {create, `{"Amount":99999999999999999999}`, "-", false},
+		"int true":             {create, `{"Amount":true}`, "-", false},
+		"int object":           {create, `{"Amount":{}}`, "-", false},
+		"string true":          {query, `{"Status":true}`, "-", false},
+		"string array":         {query, `{"Status":["S"]}`, "-", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			members, err := scanObject([]byte(tc.msg))
+			require.NoError(t, err)
+			fields, ok := modelFields(members, tc.model)
+			if tc.want == "-" {
+				assert.False(t, ok, "the model rule must not apply")
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, tc.want, joinFields(fields))
+			assert.Equal(t, tc.rawSame, rawSignString(t, tc.msg) == tc.want, "raw rule: %s", rawSignString(t, tc.msg))
+		})
+	}
+}
+
+// Every vector verifies by both rules, and the model rule of its service
+// gives the vector's own Sign: the rules agree on every message the bank
+// has published or sent.
+func TestReplyVectorsAgreeWithModelRule(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t)
+	for name, rv := range map[string]replyVector{"spec": v.SpecReply, "sandbox": v.SandboxReply, "seed": v.SeedOrderQueryReply} {
+		t.Run(name, func(t *testing.T) {
+			env := rv.Envelope
+			svc := lookupService(env.APIService)
+			require.NotEmpty(t, svc.reply, "a modelled service")
+			members, err := scanObject([]byte(rv.Plaintext))
+			require.NoError(t, err)
+			fields, ok := modelFields(members, svc.reply)
+			require.True(t, ok)
+			assert.Equal(t, env.Sign, signFields(fields, env.Nonce, rv.HashID))
+			plain, err := env.OpenReply(rv.HashID)
+			require.NoError(t, err)
+			assert.Equal(t, rv.Plaintext, string(plain))
+		})
+	}
 }

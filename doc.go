@@ -4,8 +4,9 @@
 // Every call goes through one pipeline: a fresh single-use nonce
 // (POST {base}/Nonce), the request JSON signed and AES-256-CBC encrypted
 // into an [APIMessage] ([Seal]), POST {base}/Order, a gateway check, the
-// reply decrypted and its Sign verified ([APIMessage.Open]) before anything
-// in it is used, then decoded into a typed reply and its Status checked.
+// reply decrypted and its Sign verified ([APIMessage.OpenReply]) before
+// anything in it is used, then decoded into a typed reply and its Status
+// checked.
 //
 // The core service is OrderQuery (訂單交易查詢, [Client.QueryOrders]): when
 // the bank's payment notification never arrives, it tells a merchant the
@@ -54,8 +55,10 @@
 //   - [ErrSignatureMismatch] (errors.Is): a reply whose Sign does not verify.
 //     Nothing in it is used.
 //   - [*MessageError] (errors.Is [ErrMalformedMessage]): a reply that cannot
-//     be decrypted or decoded: truncated or non-hex Message, bad padding
-//     (often wrong keys), invalid JSON, an oversized body.
+//     be decrypted or decoded: an oversized body, or a Kind telling how it
+//     failed to open, each matched with errors.Is: [ErrMessageNotHex],
+//     [ErrMessageTruncated], [ErrBadPadding] (often wrong keys),
+//     [ErrNotUTF8], [ErrNotJSONObject], [ErrDuplicateField].
 //   - [*NetworkError]: the request failed below HTTP; it wraps the cause, so
 //     errors.Is(err, context.Canceled) works. MaybeSent says whether the
 //     Order request may have reached the bank.
@@ -68,6 +71,23 @@
 // as unknown.
 //
 // A failed call returns no partial result.
+//
+// # Verifying replies
+//
+// The bank's own .NET sample does not sign a reply from its JSON but from
+// its typed reply model: the model's top-level properties, names matched
+// case-insensitively, whitespace-only values left out and an int missing
+// from the JSON signed as 0 (an OrderCreate E0302 reply without Amount is
+// signed over Amount=0). The SDK therefore accepts a reply whose Sign
+// matches either rule: the raw-JSON rule of [Sign], or the model rule of
+// the service's reply model. Both are keyed by the HashID, so neither can
+// be produced without the shop's hash keys. [Client.Call] of a service the
+// SDK does not model uses the raw-JSON rule only. Objects and arrays (such
+// as OrderList) are covered by neither rule: that is the bank's protocol.
+//
+// A reply that names a top-level field twice, exactly or differing in case
+// ("Status" and "status"), is refused with [ErrDuplicateField] whatever its
+// Sign, so the Sign always covers the one value the decoder reads.
 //
 // # Retries
 //

@@ -14,6 +14,32 @@ var ErrSignatureMismatch = errors.New("sinopac: reply signature does not verify"
 // ErrMalformedMessage is matched (errors.Is) by a *MessageError.
 var ErrMalformedMessage = errors.New("sinopac: malformed message")
 
+// The ways a message can fail to open, each matched (errors.Is) by the
+// *MessageError that reports it (which also matches ErrMalformedMessage).
+// A Sign that does not verify is ErrSignatureMismatch.
+var (
+	// ErrMessageNotHex: the envelope's Message holds a character that is
+	// not a hex digit.
+	ErrMessageNotHex = errors.New("sinopac: Message is not hex")
+	// ErrMessageTruncated: the Message is empty, of odd length, or not a
+	// whole number of 16-byte AES blocks: cut short, or not a Message.
+	ErrMessageTruncated = errors.New("sinopac: Message is truncated")
+	// ErrBadPadding: the Message decrypts without valid PKCS#7 padding,
+	// almost always because of other keys or another nonce.
+	ErrBadPadding = errors.New("sinopac: bad PKCS#7 padding")
+	// ErrNotUTF8: the plaintext is not valid UTF-8.
+	ErrNotUTF8 = errors.New("sinopac: plaintext is not UTF-8")
+	// ErrNotJSONObject: the plaintext is not one JSON object (invalid
+	// JSON, another kind of value, trailing data, or nesting deeper than
+	// the SDK reads).
+	ErrNotJSONObject = errors.New("sinopac: plaintext is not a JSON object")
+	// ErrDuplicateField: the object names one top-level field twice,
+	// exactly or differing in case ("Status" and "status"). Such a reply is
+	// refused however it is signed: the Sign could cover one value while
+	// the decoder keeps the other.
+	ErrDuplicateField = errors.New("sinopac: duplicate field")
+)
+
 // ValidationError reports bad input, found before any network call.
 type ValidationError struct {
 	Field  string // the request field, e.g. "OrderNo" or "OrderDateTimeS"
@@ -99,6 +125,11 @@ type MessageError struct {
 	// "OrderList[2].Amount" for an order without an amount.
 	Field  string
 	Reason string
+	// Kind says how opening failed: ErrMessageNotHex, ErrMessageTruncated,
+	// ErrBadPadding, ErrNotUTF8, ErrNotJSONObject or ErrDuplicateField,
+	// matched with errors.Is. It is nil for a reply that opened but does not
+	// fit (another OrderNo, no Status, an oversized body, …).
+	Kind error
 }
 
 func (e *MessageError) Error() string {
@@ -112,8 +143,11 @@ func (e *MessageError) Error() string {
 	return "sinopac: " + e.Service + ": malformed reply: " + reason
 }
 
-// Is makes errors.Is(err, ErrMalformedMessage) true.
-func (e *MessageError) Is(target error) bool { return target == ErrMalformedMessage }
+// Is makes errors.Is(err, ErrMalformedMessage) true, and errors.Is(err,
+// e.Kind).
+func (e *MessageError) Is(target error) bool {
+	return target == ErrMalformedMessage || e.Kind != nil && target == e.Kind
+}
 
 // NetworkError reports a request that failed below HTTP: connection,
 // timeout, cancellation. Unwrap gives the cause, so

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,8 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte(`{"ShopNo":"NA0001_001","Date":"202110012245","Status":"S","Description":"S0000 – 處理成功","OrderList":[{"OrderNo":"A202110507397","Amount":79900,"PayStatus":"1A400","PayDate":"202110012245","ATMParam":{"AtmPayNo":"99922530175613"}}]}`), "NjM4MDk5")
 	f.Add([]byte(`{"Version":"1.0.0","ShopNo":"NA0001_001","APIService":"OrderQuery","Sign":"00","Nonce":"N","Message":"00112233445566778899AABBCCDDEEFF"}`), "N")
 	f.Add([]byte(`{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`), "")
+	f.Add([]byte(`{"ShopNo":"NA0001_001","Status":"S","Description":"S0000","OrderList":[],"status":"F"}`), "N")
+	f.Add([]byte(`{"shopNo":"NA0001_001","Status":"S","Description":" ","Date":null}`), "N")
 	f.Fuzz(func(t *testing.T, body []byte, nonce string) {
 		// 1. As a reply body.
 		plain, _, st, err := c.openReply("OrderQuery", 200, nil, body)
@@ -64,6 +68,18 @@ func FuzzOpen(f *testing.F) {
 
 		// 2. As the plaintext of a sealed reply.
 		env, err := Seal("OrderQuery", "NA0001_001", json.RawMessage(body), nonce, fuzzHashID)
+		if errors.Is(err, ErrDuplicateField) && utf8.Valid(body) {
+			// Refused however it is signed: the Sign is not even looked at.
+			msg, err := EncryptMessage(body, fuzzHashID, nonce)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dup := APIMessage{APIService: "OrderQuery", Nonce: nonce, Message: msg, Sign: "00"}
+			if _, err := dup.OpenReply(fuzzHashID); !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("OpenReply of a duplicate name: %v", err)
+			}
+			return
+		}
 		if err != nil {
 			return // not a JSON object: Sign refuses it, as it must
 		}
@@ -80,6 +96,25 @@ func FuzzOpen(f *testing.F) {
 		}
 		if !bytes.Equal(plain, body) {
 			t.Fatalf("Open returned %q, sealed %q", plain, body)
+		}
+		// The raw rule is one of OpenReply's two.
+		if again, err := env.OpenReply(fuzzHashID); err != nil || !bytes.Equal(again, body) {
+			t.Fatalf("OpenReply of a raw-signed reply: %q, %v", again, err)
+		}
+		// Signed as the bank's sample signs an OrderQuery reply (its model
+		// rule), it verifies too, and through the client's reply path.
+		if members, err := scanObject(body); err == nil {
+			if mf, ok := modelFields(members, orderQueryService.reply); ok {
+				bank := *env
+				bank.Sign = signFields(mf, nonce, fuzzHashID)
+				if again, err := bank.OpenReply(fuzzHashID); err != nil || !bytes.Equal(again, body) {
+					t.Fatalf("OpenReply of a model-signed reply: %q, %v", again, err)
+				}
+				wire, _ := json.Marshal(&bank)
+				if _, _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
+					t.Fatalf("untyped error %T: %v", err, err)
+				}
+			}
 		}
 		var r ResponseOrderQuery
 		if json.Unmarshal(plain, &r) == nil && len(r.OrderList) > 0 {
@@ -163,15 +198,18 @@ func FuzzDecryptMessage(f *testing.F) {
 
 // FuzzSign: arbitrary bytes never panic; for a valid JSON object the fast
 // scanner must agree with slowSign, an independent implementation on
-// encoding/json and sort.
+// encoding/json and sort, and both refuse an object naming a field twice
+// (exactly or differing in case).
 func FuzzSign(f *testing.F) {
 	f.Add([]byte(`{"ShopNo":"NA0249_001","OrderNo":"A202110507397","Amount":79900,"PrdtName":"商品 & <測試>","ATMParam":{"ExpireDate":"20211010"},"List":[1,2],"Empty":"","Nil":null,"Flag":true}`), "NjM4MDk5")
 	f.Add([]byte(`{"b":1,"B":2,"a":"x\u0026y","A":"\"q\"","_":"u","Z":-0.5e+10}`), "")
+	f.Add([]byte(`{"b":1,"a":"x\u0026y","_":"u","Z":-0.5e+10}`), "")
 	f.Add([]byte(`{"a":{"b":{"c":[[[{"d":"}"}]]]}},"e":"]"}`), "n")
 	f.Add([]byte(` { "k" : "v" } `), "n")
 	f.Add([]byte(`{"k":"v"} x`), "n")
 	f.Add([]byte(`[1,2]`), "n")
 	f.Add([]byte(`{"k":tru}`), "n")
+	f.Add([]byte(`{"Status":"S","ſtatus":"F"}`), "n")
 	f.Fuzz(func(t *testing.T, data []byte, nonce string) {
 		got, err := Sign(data, nonce, fuzzHashID)
 		if err != nil && !errors.Is(err, ErrMalformedMessage) {
@@ -182,6 +220,10 @@ func FuzzSign(f *testing.F) {
 		}
 		want, werr := slowSign(data, nonce, fuzzHashID)
 		switch {
+		case errors.Is(werr, errSlowDuplicate):
+			if !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("Sign(%q) of a duplicate name: %v", data, err)
+			}
 		case werr != nil && err == nil:
 			t.Fatalf("Sign accepted %q: %v", data, werr)
 		case werr != nil:
@@ -196,45 +238,80 @@ func FuzzSign(f *testing.F) {
 	})
 }
 
-// slowSign implements the sign rule (protocol §2.5) independently of the
-// scanner: encoding/json reads the top-level members, sort orders them.
-func slowSign(msg []byte, nonce, hashID string) (string, error) {
+// slowMember is a top-level member as encoding/json reads it.
+type slowMember struct {
+	name string
+	raw  json.RawMessage
+}
+
+var errSlowDuplicate = errors.New("duplicate name")
+
+// slowMembers reads the top-level members of msg with encoding/json,
+// independently of the scanner, and refuses names strings.EqualFold calls
+// equal (comparing every pair: slow and obviously right).
+func slowMembers(msg []byte) ([]slowMember, error) {
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", errors.New("not an object")
+		return nil, errors.New("not an object")
 	}
-	type member struct{ name, value string }
-	var ms []member
+	var ms []slowMember
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		name := tok.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return "", err
+			return nil, err
 		}
-		switch raw[0] {
+		ms = append(ms, slowMember{tok.(string), raw})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data")
+	}
+	for i := range ms {
+		for j := range i {
+			if strings.EqualFold(ms[i].name, ms[j].name) {
+				return nil, errSlowDuplicate
+			}
+		}
+	}
+	return ms, nil
+}
+
+// slowSign implements the raw-JSON sign rule (protocol §2.5) independently
+// of the scanner: encoding/json reads the top-level members, sort orders
+// them.
+func slowSign(msg []byte, nonce, hashID string) (string, error) {
+	ms, err := slowMembers(msg)
+	if err != nil {
+		return "", err
+	}
+	var pairs [][2]string
+	for _, m := range ms {
+		switch m.raw[0] {
 		case '{', '[', 'n':
 		case '"':
 			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			if err := json.Unmarshal(m.raw, &s); err != nil {
 				return "", err
 			}
 			if s != "" {
-				ms = append(ms, member{name, s})
+				pairs = append(pairs, [2]string{m.name, s})
 			}
 		default:
-			ms = append(ms, member{name, string(raw)})
+			pairs = append(pairs, [2]string{m.name, string(m.raw)})
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return "", err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return "", errors.New("trailing data")
-	}
+	return slowHash(pairs, nonce, hashID), nil
+}
+
+// slowHash sorts name=value pairs by name, ASCII case folded, ties by the
+// exact bytes, and hashes them with the nonce and HashID.
+func slowHash(pairs [][2]string, nonce, hashID string) string {
 	lower := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if 'A' <= r && r <= 'Z' {
@@ -243,19 +320,200 @@ func slowSign(msg []byte, nonce, hashID string) (string, error) {
 			return r
 		}, s)
 	}
-	sort.SliceStable(ms, func(i, j int) bool {
-		a, b := lower(ms[i].name), lower(ms[j].name)
+	sort.SliceStable(pairs, func(i, j int) bool {
+		a, b := lower(pairs[i][0]), lower(pairs[j][0])
 		if a != b {
 			return a < b
 		}
-		return ms[i].name < ms[j].name
+		return pairs[i][0] < pairs[j][0]
 	})
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		parts[i] = m.name + "=" + m.value
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = p[0] + "=" + p[1]
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "&") + nonce + hashID))
-	return strings.ToUpper(hex.EncodeToString(sum[:])), nil
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// FuzzSignRules is the differential test of the two sign rules. The model
+// is made from the object itself: every top-level scalar member becomes a
+// model property (an int when its bit in ints is set, else a string), plus
+// the names in absent (comma separated), which the object lacks. Then:
+//   - an object naming a field twice is refused by the scanner, and by
+//     open whatever its Sign;
+//   - the model rule agrees with slowModelSign, an independent
+//     implementation on encoding/json;
+//   - the model rule and the raw rule agree whenever every model int is
+//     present as a JSON integer (canonical: not -0), no string member
+//     holds true, false or only whitespace, and no absent name is an int;
+//     an absent int makes them differ (it is signed as 0);
+//   - whenever the model rule applies, a reply signed by it opens with the
+//     model, byte for byte.
+func FuzzSignRules(f *testing.F) {
+	v := loadVectors(f)
+	for _, rv := range []replyVector{v.SpecReply, v.SandboxReply, v.SeedOrderQueryReply} {
+		f.Add([]byte(rv.Plaintext), uint64(1<<4), "", rv.Envelope.Nonce)
+	}
+	f.Add([]byte(e0302Reply), uint64(0), "Amount", "N")
+	f.Add([]byte(`{"Amount":"007","Staging":"3","ExpBillingDays":"","Status":"S"}`), uint64(0b111), "", "N")
+	f.Add([]byte(`{"status":"S","Param1":"  ","Memo":"\u3000","N":-0,"F":1.5,"B":true}`), uint64(0b1100), "X,Y", "N")
+	f.Add([]byte(`{"Status":"S","status":"F"}`), uint64(0), "", "N")
+	f.Add([]byte(`{"A":1,"a":{}}`), uint64(1), "", "N")
+	f.Fuzz(func(t *testing.T, data []byte, ints uint64, absent, nonce string) {
+		if !json.Valid(data) || !utf8.Valid(data) || jsonDepth(data) > maxJSONDepth {
+			return
+		}
+		members, err := scanObject(data)
+		slow, serr := slowMembers(data)
+		switch {
+		case errors.Is(serr, errSlowDuplicate):
+			if !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("scanObject(%q) of a duplicate name: %v", data, err)
+			}
+			msg, err := EncryptMessage(data, fuzzHashID, nonce)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := APIMessage{APIService: "OrderQuery", Nonce: nonce, Message: msg, Sign: "00"}
+			if _, _, err := env.open(fuzzHashID, orderQueryService.reply); !errors.Is(err, ErrDuplicateField) {
+				t.Fatalf("open of a duplicate name: %v", err)
+			}
+			return
+		case serr != nil:
+			return // not an object
+		case err != nil:
+			t.Fatalf("scanObject refused %q: %v", data, err)
+		}
+
+		// The model, and whether the two rules must agree on this object.
+		var model replyModel
+		agree, absentInt := true, false
+		for i, m := range slow {
+			number := i < 64 && ints>>i&1 == 1
+			switch c := m.raw[0]; {
+			case c == '{' || c == '[':
+				continue // never a model property
+			case number && !canonicalInt(m.raw):
+				agree = false // absent-like (null, ""), a string, a fraction: the rules may differ
+			case !number && (c == 't' || c == 'f'):
+				agree = false // the model rule does not bind booleans to strings
+			case !number && c == '"':
+				var s string
+				_ = json.Unmarshal(m.raw, &s)
+				if s != "" && strings.TrimSpace(s) == "" {
+					agree = false // whitespace only: raw signs it, the model leaves it out
+				}
+			}
+			model = append(model, modelField{name: m.name, number: number})
+		}
+		for j, name := range strings.Split(absent, ",") {
+			if name == "" || slices.ContainsFunc(model, func(p modelField) bool { return strings.EqualFold(p.name, name) }) {
+				continue
+			}
+			number := ints>>(32+j%32)&1 == 1
+			absentInt = absentInt || number
+			model = append(model, modelField{name: name, number: number})
+		}
+
+		mf, ok := modelFields(members, model)
+		want, wantOK := slowModelSign(slow, model, nonce, fuzzHashID)
+		if ok != wantOK {
+			t.Fatalf("model rule of %q applies: %v, slow implementation says %v", data, ok, wantOK)
+		}
+		if !ok {
+			if agree && !absentInt {
+				t.Fatalf("model rule refused %q, which it must sign like the raw rule", data)
+			}
+			return
+		}
+		got := signFields(mf, nonce, fuzzHashID)
+		if got != want {
+			t.Fatalf("model rule of %q: %s, slow implementation says %s", data, got, want)
+		}
+		raw, err := Sign(data, nonce, fuzzHashID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case agree && !absentInt && raw != got:
+			t.Fatalf("the rules disagree on %q (model %q)", data, joinFields(mf))
+		case agree && absentInt && raw == got:
+			t.Fatalf("an absent int did not change the Sign of %q", data)
+		}
+
+		msg, err := EncryptMessage(data, fuzzHashID, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := APIMessage{APIService: "Fuzz", Nonce: nonce, Message: msg, Sign: got}
+		plain, _, err := env.open(fuzzHashID, model)
+		if err != nil || !bytes.Equal(plain, data) {
+			t.Fatalf("a model-signed reply does not open: %q, %v", plain, err)
+		}
+	})
+}
+
+// canonicalInt reports a JSON integer the model rule signs as it is
+// written: no fraction or exponent, not -0, within int64.
+func canonicalInt(raw []byte) bool {
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return err == nil && strconv.FormatInt(n, 10) == string(raw)
+}
+
+// slowModelSign implements the model rule (protocol §2a) independently:
+// encoding/json decodes each member, strconv reads ints. ok is false when
+// the rule does not apply.
+func slowModelSign(ms []slowMember, model replyModel, nonce, hashID string) (string, bool) {
+	var pairs [][2]string
+	for _, p := range model {
+		var v any // nil when absent
+		for _, m := range ms {
+			if strings.EqualFold(m.name, p.name) {
+				dec := json.NewDecoder(bytes.NewReader(m.raw))
+				dec.UseNumber()
+				if dec.Decode(&v) != nil {
+					return "", false
+				}
+			}
+		}
+		if p.number {
+			var text string
+			switch x := v.(type) {
+			case nil:
+				text = "0"
+			case json.Number:
+				text = string(x)
+			case string:
+				text = x
+				if x == "" {
+					text = "0"
+				}
+			default:
+				return "", false
+			}
+			if strings.HasPrefix(text, "+") {
+				return "", false
+			}
+			n, err := strconv.ParseInt(text, 10, 64)
+			if err != nil {
+				return "", false
+			}
+			pairs = append(pairs, [2]string{p.name, strconv.FormatInt(n, 10)})
+			continue
+		}
+		switch x := v.(type) {
+		case nil:
+		case string:
+			if strings.TrimSpace(x) != "" {
+				pairs = append(pairs, [2]string{p.name, x})
+			}
+		case json.Number:
+			pairs = append(pairs, [2]string{p.name, string(x)})
+		default:
+			return "", false
+		}
+	}
+	return slowHash(pairs, nonce, hashID), true
 }
 
 // jsonDepth is the deepest nesting of objects and arrays in valid JSON.
@@ -461,17 +719,27 @@ func TestHostileInputsBounded(t *testing.T) {
 	deep := func(n int) []byte {
 		return []byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
 	}
-	manyFields := func(n int) []byte {
+	manyFields := func(n int, name func(i int) string) []byte {
 		var b bytes.Buffer
 		b.WriteByte('{')
 		for i := 0; i < n; i++ {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`"k":"v"`)
+			b.WriteString(`"` + name(i) + `":"v"`)
 		}
 		b.WriteByte('}')
 		return b.Bytes()
+	}
+	distinct := func(i int) string { return "k" + strconv.Itoa(i) }
+	same := func(int) string { return "k" }
+	// The first and the last name differ only in case: found by the map,
+	// at the end of a long object.
+	caseAtEnd := func(i int) string {
+		if i == 49_999 {
+			return "K0"
+		}
+		return distinct(i)
 	}
 	for name, tc := range map[string]struct {
 		msg    []byte
@@ -484,7 +752,9 @@ func TestHostileInputsBounded(t *testing.T) {
 		"long string 1MiB":   {[]byte(`{"a":"` + strings.Repeat("x", 1<<20) + `"}`), true},
 		"unterminated 1MiB":  {[]byte(`{"a":"` + strings.Repeat("x", 1<<20)), false},
 		"backslashes 1MiB":   {[]byte(`{"a":"` + strings.Repeat(`\`, 1<<20)), false},
-		"50k fields":         {manyFields(50_000), true},
+		"50k fields":         {manyFields(50_000, distinct), true},
+		"50k duplicates":     {manyFields(50_000, same), false},
+		"50k, last dup":      {manyFields(50_000, caseAtEnd), false},
 		"number 256KiB":      {[]byte(`{"a":` + strings.Repeat("9", 256<<10) + `}`), true},
 		"escapes 256KiB":     {[]byte(`{"a":"` + strings.Repeat(`\u0041`, 1<<15) + `"}`), true},
 		"nested strings 1e4": {[]byte(`{"a":[` + strings.TrimSuffix(strings.Repeat(`"}]",`, 10_000), ",") + `]}`), true},

@@ -1,12 +1,9 @@
 package sinopac
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 )
 
@@ -64,13 +61,7 @@ func (r OrderCreateRequest) MarshalJSON() ([]byte, error) {
 	if w.CurrencyID == "" {
 		w.CurrencyID = "TWD"
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	return marshalUnescaped(w)
 }
 
 // ATMParamRequest sets a virtual-account order's deadline, in Taipei time.
@@ -317,21 +308,6 @@ func validateMobileParam(p *MobileParamRequest) error {
 		return nil
 	}
 	return &ValidationError{Field: "MobileParam.ChoosePay", Reason: "must be A, G or S"}
-}
-
-// checkURL: empty, or an absolute http(s) URL within the text rules.
-func checkURL(name, v string) error {
-	if v == "" {
-		return nil
-	}
-	if err := checkText(name, v, 255); err != nil {
-		return err
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return &ValidationError{Field: name, Reason: "must be an absolute http or https URL without credentials"}
-	}
-	return nil
 }
 
 // CreateOrder creates an order (APIService OrderCreate) and returns where

@@ -2,8 +2,6 @@ package sinopac
 
 import (
 	"context"
-	"fmt"
-	"strings"
 )
 
 // APType values: what a TSResultContent reports (protocol §6).
@@ -15,9 +13,6 @@ const (
 	APTypeVARefundOut = "VARefundOut" // a virtual-account refund
 	APTypeCardBindOut = "CardBindOut" // a card bound (tokenised)
 )
-
-// MaxPayTokenBytes is the length of a PayToken (X(100)).
-const MaxPayTokenBytes = 100
 
 // orderPayQueryService is OrderPayQuery (訊息查詢服務): it changes nothing.
 var orderPayQueryService = &service{name: "OrderPayQuery", idempotent: true,
@@ -105,20 +100,6 @@ func (t *TSResult) Code() Code { c, _ := parseDescription(t.Description); return
 type orderPayQueryRequest struct {
 	ShopNo   string `json:"ShopNo"`
 	PayToken string `json:"PayToken"`
-}
-
-// checkPayToken: a PayToken comes from an unauthenticated notification, so
-// it is checked before it goes into a signed request.
-func checkPayToken(tok string) error {
-	switch {
-	case tok == "":
-		return &ValidationError{Field: "PayToken", Reason: "is required"}
-	case len(tok) > MaxPayTokenBytes:
-		return &ValidationError{Field: "PayToken", Reason: fmt.Sprintf("is %d bytes, more than %d", len(tok), MaxPayTokenBytes)}
-	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune(`'"%`, r) }) >= 0:
-		return &ValidationError{Field: "PayToken", Reason: `must be printable ASCII without spaces, ', " or %`}
-	}
-	return nil
 }
 
 // QueryPayment asks the bank what payToken stands for (APIService

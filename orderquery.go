@@ -3,7 +3,6 @@ package sinopac
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -61,15 +60,6 @@ type orderQueryRequest struct {
 	PayFlag        PayFlag `json:"PayFlag,omitempty"`
 }
 
-const minuteLayout = "200601021504"
-
-func wireMinute(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(Taipei).Format(minuteLayout)
-}
-
 // Validate checks the conditions as the bank would, and more strictly.
 // It returns a *ValidationError naming the field.
 func (q QueryConditions) Validate() error {
@@ -123,22 +113,6 @@ func checkRange(name string, s, e time.Time) error {
 func wireYear(t time.Time) bool {
 	y := t.In(Taipei).Year()
 	return 1000 <= y && y <= 9999
-}
-
-// checkText applies the bank's rules for free text: at most max bytes, no
-// ', " or %, no control characters, no surrounding spaces.
-func checkText(name, v string, max int) error {
-	switch {
-	case len(v) > max:
-		return &ValidationError{Field: name, Reason: fmt.Sprintf("is %d bytes, more than %d", len(v), max)}
-	case strings.ContainsAny(v, `'"%`):
-		return &ValidationError{Field: name, Reason: `must not contain ', " or %`}
-	case strings.TrimSpace(v) != v:
-		return &ValidationError{Field: name, Reason: "must not start or end with spaces"}
-	case strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		return &ValidationError{Field: name, Reason: "must not contain control characters"}
-	}
-	return nil
 }
 
 // QueryOrders asks the bank for the orders matching q (APIService

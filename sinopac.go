@@ -103,18 +103,6 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func checkShopNo(s string) error {
-	switch {
-	case s == "":
-		return &ValidationError{Field: "ShopNo", Reason: "is required"}
-	case len(s) > 20:
-		return &ValidationError{Field: "ShopNo", Reason: "is longer than 20 bytes"}
-	case strings.TrimSpace(s) != s || strings.ContainsAny(s, " '\"%&=\t\r\n"):
-		return &ValidationError{Field: "ShopNo", Reason: "contains spaces or reserved characters"}
-	}
-	return nil
-}
-
 func defaultHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -459,7 +447,7 @@ func (c *Client) openReply(service string, status int, hdr http.Header, body []b
 	if r.APIService != "" && r.APIService != service {
 		return nil, nil, stageAnswered, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
 	}
-	plain, fields, err := r.APIMessage.open(c.cred.hashID)
+	plain, fields, err := r.APIMessage.open(c.cred.hashID, lookupService(service).reply)
 	if err != nil {
 		return nil, nil, stageAnswered, err
 	}

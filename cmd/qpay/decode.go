@@ -151,7 +151,7 @@ func openEnvelope(env *sinopac.APIMessage, keys sinopac.HashKeys, source string)
 	if err != nil {
 		return nil, err // hashKeys checked them, naming their source
 	}
-	plain, err := env.Open(hashID)
+	plain, err := env.OpenReply(hashID) // a request's raw-rule Sign verifies too
 	if err == nil {
 		return plain, nil
 	}
@@ -171,11 +171,14 @@ func openEnvelope(env *sinopac.APIMessage, keys sinopac.HashKeys, source string)
 			}
 		}
 		return nil, &verifyError{msg}
-	case errors.As(err, &me) && strings.Contains(me.Reason, "padding"):
+	case errors.Is(err, sinopac.ErrBadPadding):
 		return nil, &verifyError{"cannot decrypt the Message: bad PKCS#7 padding after decrypting with " + source +
 			". Wrong keys? They must be the hash keys" + shop + "; otherwise the Message or Nonce was altered."}
-	case errors.As(err, &me) && strings.Contains(me.Reason, "AES blocks"), errors.As(err, &me) && strings.Contains(me.Reason, "odd length"):
+	case errors.Is(err, sinopac.ErrMessageTruncated) && errors.As(err, &me):
 		return nil, &verifyError{"cannot decrypt the Message: " + me.Reason + " (was the capture cut short?)"}
+	case errors.Is(err, sinopac.ErrDuplicateField) && errors.As(err, &me):
+		return nil, &verifyError{"the Message decrypts with " + source + " to a JSON object that names a field twice (" + me.Reason +
+			"): refused whatever its Sign, since the Sign could cover one value and a decoder read the other."}
 	case errors.As(err, &me):
 		return nil, &verifyError{"decrypting the Message with " + source + " gives no JSON object (" + me.Reason + "). Wrong keys? They must be the hash keys" + shop + "; otherwise the Message or Nonce was altered."}
 	}

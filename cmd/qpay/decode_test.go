@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -236,5 +238,37 @@ func TestDecodeFileArgument(t *testing.T) {
 	wantCode(t, r, 2)
 	if !strings.Contains(r.stderr, "cannot read the envelope") {
 		t.Errorf("stderr: %s", r.stderr)
+	}
+}
+
+// A reply signed as the bank's .NET sample signs it (from its model: the
+// absent Amount of an E0302 reply as Amount=0) verifies; one that names a
+// field twice is refused with the reason, whatever its Sign.
+func TestDecodeBankModelSignAndDuplicates(t *testing.T) {
+	t.Parallel()
+	hashID, err := qpaytest.DemoKeys.HashID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nonce = "bm9uY2UtZm9yLWEtdGVzdA=="
+	seal := func(plain, signString string) sinopac.APIMessage {
+		msg, err := sinopac.EncryptMessage([]byte(plain), hashID, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(signString + nonce + hashID))
+		return sinopac.APIMessage{Version: "1.0.0", ShopNo: "NA0249_001", APIService: "OrderCreate",
+			Sign: strings.ToUpper(hex.EncodeToString(sum[:])), Nonce: nonce, Message: msg}
+	}
+	e0302 := `{"OrderNo":"A1","ShopNo":"NA0249_001","Status":"F","Description":"E0302 – 訂單編號重複"}`
+	r := runInProcess(nil, envelopeJSON(t, seal(e0302, "Amount=0&Description=E0302 – 訂單編號重複&OrderNo=A1&ShopNo=NA0249_001&Status=F")), "decode")
+	wantCode(t, r, 0)
+	samePlaintext(t, r.stdout, e0302)
+
+	dup := `{"Status":"S","Description":"S0000 – 處理成功","status":"F"}`
+	r = runInProcess(nil, envelopeJSON(t, seal(dup, "Description=S0000 – 處理成功&Status=S&status=F")), "decode")
+	wantCode(t, r, 4)
+	if r.stdout != "" || !strings.Contains(r.stderr, `fields "Status" and "status" differ only in case`) {
+		t.Errorf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
 	}
 }
