@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/funbiz-go/sinopac"
 )
@@ -24,8 +25,15 @@ import (
 const DemoShopNo = "NA0249_001"
 
 // DemoKeys are the hash keys of DemoShopNo in the bank's sandbox examples.
-// They are public test values, not secrets.
-var DemoKeys = sinopac.HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E004965F4244953", B2: "7FB3385F414E4F91"}
+// They are public test values, not secrets. The server never reads this
+// variable (it has its own copy), so changing it changes nothing but the
+// caller's own use of it.
+var DemoKeys = demoKeys()
+
+// demoKeys are the keys a server without WithShop serves.
+func demoKeys() sinopac.HashKeys {
+	return sinopac.HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E004965F4244953", B2: "7FB3385F414E4F91"}
+}
 
 // BasePath is the path part of URL. It is deliberately non-empty, like the
 // bank's, so a client that drops or doubles the base path fails loudly.
@@ -151,7 +159,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 }
 
 func newServer(l net.Listener, opts []Option) (*Server, error) {
-	cfg := config{shopNo: DemoShopNo, keys: DemoKeys, now: time.Now, notifyRetry: DefaultNotifyRetry}
+	cfg := config{shopNo: DemoShopNo, keys: demoKeys(), now: time.Now, notifyRetry: DefaultNotifyRetry}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -260,13 +268,8 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // serveHTTP is the gateway: path, method, X-KeyID and content type are
 // checked (404, 405, 401, 415, unencrypted) before the QPay layer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	var endpoint string
-	switch r.URL.Path {
-	case BasePath + "/Nonce":
-		endpoint = "Nonce"
-	case BasePath + "/Order":
-		endpoint = "Order"
-	default:
+	endpoint := endpointOf(r.URL.Path)
+	if endpoint == "" {
 		http.Error(w, "Resource not found", http.StatusNotFound)
 		return
 	}
@@ -304,6 +307,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveOrder(w, r, body)
+}
+
+// endpointOf is "Nonce" or "Order" for a path the gateway routes there:
+// BasePath, then "/" or "//" (the bank's PHP sample joins its base URL
+// ending in "/" with "/Nonce"), then the endpoint, case-sensitively.
+func endpointOf(path string) string {
+	rest, found := strings.CutPrefix(path, BasePath+"/")
+	if !found {
+		return ""
+	}
+	rest = strings.TrimPrefix(rest, "/")
+	if rest == "Nonce" || rest == "Order" {
+		return rest
+	}
+	return ""
 }
 
 // applyFault runs the parts of a fault that replace the normal answer. It
@@ -390,9 +408,9 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	var reply any
 	switch {
 	case f != nil && f.Code != "":
-		reply = s.fail(f.Code)
+		reply = s.fail(&request{Service: service}, f.Code)
 	case env.Version != sinopac.Version:
-		reply = s.fail(sinopac.CodeVersion)
+		reply = s.fail(&request{Service: service}, sinopac.CodeVersion)
 	default:
 		reply = s.handle(&env, clientIP(r.RemoteAddr))
 	}
@@ -417,34 +435,64 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 // handle checks the nonce and Sign of a well-formed envelope and runs the
 // service's handler. It returns the reply object to seal.
 func (s *Server) handle(env *sinopac.APIMessage, ip string) any {
+	req := &request{Service: env.APIService, ShopNo: env.ShopNo}
 	if env.Nonce == "" {
-		return s.fail(sinopac.CodeNonceError)
+		return s.fail(req, sinopac.CodeNonceError)
 	}
 	if code := s.useNonce(env.Nonce, ip); code != "" {
-		return s.fail(code)
+		return s.fail(req, code)
 	}
-	plain, err := env.Open(s.hashID)
-	if err != nil {
+	h, known := handlers[env.APIService]
+	plain, fields, ok := s.open(env, serviceModels[env.APIService].request)
+	if !ok {
 		s.mu.Lock()
 		s.stats.BadSigns++
 		s.mu.Unlock()
-		return s.fail(sinopac.CodeBadSign)
+		return s.fail(req, sinopac.CodeBadSign)
 	}
-	h, ok := handlers[env.APIService]
-	if !ok {
-		return s.fail(sinopac.CodeNoService)
+	if !known {
+		return s.fail(req, sinopac.CodeNoService)
 	}
-	return h(s, &request{Service: env.APIService, ShopNo: env.ShopNo, Body: plain})
+	req.Body, req.fields = plain, fields
+	return h(s, req)
+}
+
+// open decrypts a request's Message and checks its Sign, which may follow
+// the raw-JSON rule or the model rule of md (protocol §2a): the bank's own
+// samples sign from their typed models. It returns the plaintext and its
+// top-level members.
+func (s *Server) open(env *sinopac.APIMessage, md model) ([]byte, []member, bool) {
+	plain, err := sinopac.DecryptMessage(env.Message, s.hashID, env.Nonce)
+	if err != nil || !utf8.Valid(plain) {
+		return nil, nil, false
+	}
+	fields, err := members(plain)
+	if err != nil || !signMatches(env.Sign, md, fields, env.Nonce, s.hashID) {
+		return nil, nil, false
+	}
+	return plain, fields, true
 }
 
 // seal encodes reply without HTML escaping and seals it with a new server
-// nonce, signed by the same rules as requests.
+// nonce, signed as the bank signs: by the model rule of the service's
+// reply model (an int field the reply leaves out is signed as 0).
 func (s *Server) seal(service string, reply any) (*sinopac.APIMessage, error) {
 	plain, err := marshal(reply)
 	if err != nil {
 		return nil, err
 	}
-	return sinopac.Seal(service, s.cfg.shopNo, plain, s.replyNonce(), s.hashID)
+	fields, err := members(plain)
+	if err != nil {
+		return nil, err
+	}
+	ps, _ := modelPairs(replyModel(service), fields)
+	nonce := s.replyNonce()
+	msg, err := sinopac.EncryptMessage(plain, s.hashID, nonce)
+	if err != nil {
+		return nil, err
+	}
+	return &sinopac.APIMessage{Version: sinopac.Version, ShopNo: s.cfg.shopNo, APIService: service,
+		Sign: signPairs(ps, nonce, s.hashID), Nonce: nonce, Message: msg}, nil
 }
 
 func corruptSign(sign string) string {
