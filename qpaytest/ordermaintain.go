@@ -189,7 +189,7 @@ func (s *Server) orderMaintain(req *request) any {
 		return s.fail(req, sinopac.CodeSystem)
 	}
 	if refunded != 0 && rec.Order.PayType == sinopac.PayTypeATM {
-		s.notifyPayment(rec, s.newPayToken(rec.Order.OrderNo, "VARefundOut"))
+		s.notifyPayment(rec, s.newPayToken(rec.Order.OrderNo, "VARefundOut"), "VARefundOut")
 	}
 	amount := q.Amount
 	if refunded != 0 {

@@ -63,19 +63,23 @@ type Server struct {
 
 	ctx    context.Context // cancelled by Close: stops sleeps, notifications
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // notification goroutines
+	wg     sync.WaitGroup // timer callbacks and notifications (see beginLocked)
 	notify *http.Client   // for BackendURL / ReturnURL posts
 
-	mu       sync.Mutex
-	closed   bool
-	nonces   nonceBook
-	book     orderBook
-	tokens   map[string]payToken
-	tsSeq    uint64
-	tokenSeq uint64
-	faults   []*faultState
-	timers   []*time.Timer
-	stats    Stats
+	mu         sync.Mutex
+	closed     bool
+	nonces     nonceBook
+	book       orderBook
+	tokens     map[string]payToken
+	tsSeq      uint64
+	tokenSeq   uint64
+	faults     []*faultState
+	timers     map[uint64]*time.Timer // real-time timers not yet fired (without a Clock)
+	timerSeq   uint64
+	busy       int           // work under way (see beginLocked)
+	idle       chan struct{} // closed when busy falls to 0
+	deliveries []Delivery
+	stats      Stats
 }
 
 type config struct {
@@ -83,6 +87,7 @@ type config struct {
 	keys        sinopac.HashKeys
 	keyID       string
 	now         func() time.Time
+	clock       *Clock // drives the timers when set (WithClock with a *Clock)
 	demo        bool
 	latency     time.Duration
 	autoPay     bool
@@ -102,10 +107,6 @@ func WithShop(shopNo string, keys sinopac.HashKeys) Option {
 // bank's gateway does; a missing or different value gets HTTP 401.
 func WithKeyID(id string) Option { return func(c *config) { c.keyID = id } }
 
-// WithClock replaces time.Now: nonce expiry, reply Date fields, PayDate of
-// Pay and the expiry of auto-paid orders follow it.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
 // WithDemoData fills the book with the seed order A202110507397 (exactly
 // as in the bank's sandbox reply) and a generated, deterministic month of
 // about 200 orders in October 2026 (see DemoOrders).
@@ -118,14 +119,16 @@ func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = 
 // WithAutoPay behaves like the bank's sandbox: a virtual-account order
 // (PayType A) still waiting for payment is paid delay after it enters the
 // book, unless its OrderNo ends in '9'; those expire (1A250) at their
-// ExpireDate instead. Timers are real time; Close stops them.
+// ExpireDate instead. The timers run on the server's Clock (WithClock),
+// else in real time; Close stops them.
 func WithAutoPay(delay time.Duration) Option {
 	return func(c *config) { c.autoPay, c.autoPayWait = true, delay }
 }
 
 // WithNotifyRetry sets the interval between resends of a BackendURL
 // notification that was not answered {"Status":"S"} (the bank waits 10
-// minutes; tests use milliseconds). At most 5 resends follow the first try.
+// minutes, DefaultNotifyRetry). At most 5 resends follow the first try.
+// With a Clock the bank's own interval needs no change: Advance the clock.
 func WithNotifyRetry(interval time.Duration) Option {
 	return func(c *config) { c.notifyRetry = interval }
 }
@@ -163,6 +166,9 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.clock != nil {
+		cfg.now = cfg.clock.Now
+	}
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
@@ -179,6 +185,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		nonces: newNonceBook(),
 		tokens: make(map[string]payToken),
 		book:   newOrderBook(),
+		timers: make(map[uint64]*time.Timer),
 		notify: &http.Client{
 			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second},
 			Timeout:   10 * time.Second,
@@ -225,8 +232,9 @@ func (s *Server) NewClient(opts ...sinopac.Option) (*sinopac.Client, error) {
 	return sinopac.NewClient(s.cfg.shopNo, s.cfg.keys, append(base, opts...)...)
 }
 
-// Close stops the server, its timers and notification goroutines, and
-// waits for them: no goroutine of the server is left behind.
+// Close stops the server, its timers (on its Clock too) and notifications,
+// and waits for them: no goroutine of the server is left behind. The book
+// stays readable (Order, Orders, Deliveries).
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -237,8 +245,11 @@ func (s *Server) Close() {
 	for _, t := range s.timers {
 		t.Stop()
 	}
-	s.timers = nil
+	clear(s.timers)
 	s.mu.Unlock()
+	if s.cfg.clock != nil {
+		s.cfg.clock.cancel(s)
+	}
 	s.cancel()
 	s.wg.Wait()
 	s.ts.Close()
