@@ -51,7 +51,8 @@ func cardOrder(orderNo string, autoBilling string) sinopac.OrderCreateRequest {
 // QueryOrders shows 1A400.
 func TestE2EATMCreatePayNotifyQuery(t *testing.T) {
 	t.Parallel()
-	srv, c := e2e(t, qpaytest.WithNotifyRetry(20*time.Millisecond))
+	clock := qpaytest.NewClock(time.Now())
+	srv, c := e2e(t, qpaytest.WithClock(clock))
 	got := make(chan *sinopac.ResponseOrderPayQuery, 4)
 	merchant := httptest.NewServer(c.BackendHandler(func(_ context.Context, n *sinopac.ResponseOrderPayQuery) error {
 		got <- n
@@ -94,8 +95,9 @@ func TestE2EATMCreatePayNotifyQuery(t *testing.T) {
 	assert.Equal(t, sinopac.PayStatus("1A400"), q.OrderList[0].PayStatus)
 	assert.Equal(t, created.TSNo, q.OrderList[0].TSNo)
 
-	time.Sleep(60 * time.Millisecond) // a resend would have come by now
+	clock.Advance(time.Hour) // past every resend the bank would make
 	assert.Empty(t, got, "answered S: the bank does not resend")
+	assert.Len(t, srv.Deliveries(), 1)
 }
 
 func TestE2ECardPartialRefund(t *testing.T) {
@@ -430,7 +432,8 @@ func TestE2EAllotQuery(t *testing.T) {
 // retried, and a Deduper keeps both card URLs from acting twice.
 func TestE2ENotificationRetriesAndDedup(t *testing.T) {
 	t.Parallel()
-	srv, c := e2e(t, qpaytest.WithNotifyRetry(10*time.Millisecond))
+	clock := qpaytest.NewClock(time.Now())
+	srv, c := e2e(t, qpaytest.WithClock(clock))
 	var calls, acted atomic.Int32
 	d := sinopac.NewDeduper(time.Hour, 100)
 	once := d.Once(func(_ context.Context, n *sinopac.ResponseOrderPayQuery) error {
@@ -463,9 +466,9 @@ func TestE2ENotificationRetriesAndDedup(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := srv.Pay("C202611260112")
 	require.NoError(t, err)
+	clock.Advance(time.Hour) // the first tries and every resend due
 	returned.Wait()
-	require.Eventually(t, func() bool { return d.Seen(tok) }, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // room for further resends
+	require.True(t, d.Seen(tok))
 	assert.Equal(t, int32(1), acted.Load(), "acted on once")
 	assert.GreaterOrEqual(t, calls.Load(), int32(2))
 }

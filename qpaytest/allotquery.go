@@ -30,23 +30,23 @@ const DemoAllotAccount = "01700100003411"
 func (s *Server) allotQuery(req *request) any {
 	var q struct{ ShopNo, AllotDateS, AllotDateE, PayType string }
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	from, err1 := sinopac.ParseTimestamp(q.AllotDateS)
 	to, err2 := sinopac.ParseTimestamp(q.AllotDateE)
 	switch {
 	case err1 != nil || !from.DateOnly():
-		return s.failDetail(sinopac.CodeBadFormat, "AllotDateS")
+		return s.failDetail(req, sinopac.CodeBadFormat, "AllotDateS")
 	case err2 != nil || !to.DateOnly() || to.Time().Before(from.Time()):
-		return s.failDetail(sinopac.CodeBadFormat, "AllotDateE")
+		return s.failDetail(req, sinopac.CodeBadFormat, "AllotDateE")
 	}
 	switch sinopac.PayType(q.PayType) {
 	case sinopac.PayTypeATM, sinopac.PayTypeCard, sinopac.PayTypeMobile, sinopac.PayTypeCardTrust, sinopac.PayTypeWallet:
 	default:
-		return s.failDetail(sinopac.CodeBadFormat, "PayType")
+		return s.failDetail(req, sinopac.CodeBadFormat, "PayType")
 	}
 	today := sinopac.Date(s.now()).Time()
 	var allots []sinopac.Allot

@@ -21,18 +21,18 @@ type billReply struct {
 func (s *Server) billQuery(req *request) any {
 	var q struct{ ShopNo, BillDate string }
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	day, err := sinopac.ParseTimestamp(q.BillDate)
 	if err != nil || !day.DateOnly() {
-		return s.failDetail(sinopac.CodeBadFormat, "BillDate")
+		return s.failDetail(req, sinopac.CodeBadFormat, "BillDate")
 	}
 	today := sinopac.Date(s.now()).Time()
 	if d := today.Sub(day.Time()); d < 24*time.Hour || d > 30*24*time.Hour {
-		return s.failDetail(sinopac.CodeBadFormat, "BillDate")
+		return s.failDetail(req, sinopac.CodeBadFormat, "BillDate")
 	}
 	sameDay := func(ts sinopac.Timestamp) bool { return !ts.IsZero() && sinopac.Date(ts.Time()).Equal(day) }
 	var list []sinopac.BillItem

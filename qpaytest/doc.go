@@ -8,18 +8,39 @@
 //	defer srv.Close()
 //	c, _ := srv.NewClient() // or sinopac.NewClient(shop, keys, sinopac.WithBaseURL(srv.URL()))
 //
+// It stands in for the bank for code other people wrote too (the bank's
+// .NET and PHP samples, other QPay clients), so it accepts what such code
+// sends where the bank does, and refuses what the bank refuses.
+//
 // # What it checks like the bank
 //
 // The gateway layer answers 404 for unknown paths (paths are
-// case-sensitive and live under BasePath), 405 for other methods, 401
-// without the right X-KeyID (WithKeyID), 415 for a body declared as other than JSON, all
-// unencrypted. /Order then checks the envelope: the shop (E0101, plain),
-// Version (E3301), the nonce — single use, only from the IP address that
-// fetched it, and valid for NonceLifetime by the server's clock (E3001
-// never issued or another IP, E3002 used before, E3003 expired) — and the
-// Sign over the decrypted Message (E0000). Replies are
-// sealed with a new server nonce and signed by the same rules as requests
-// (sinopac.Seal), encoded without HTML escaping.
+// case-sensitive and live under BasePath; "/" or "//" may come before
+// Nonce and Order, as the bank's PHP sample sends them), 405 for other
+// methods, 401 without the right X-KeyID (WithKeyID), 415 for a body
+// declared as other than JSON, all unencrypted. /Order then checks the
+// envelope: the shop (E0101, plain), Version (E3301), the nonce — single
+// use, only from the IP address that fetched it, and valid for
+// NonceLifetime by the server's clock (E3001 never issued or another IP,
+// E3002 used before, E3003 expired) — and the Sign over the decrypted
+// Message (E0000). A Sign may follow either of the bank's rules: the
+// raw-JSON rule (the top-level scalars as sent) or the model rule of the
+// bank's .NET sample (the top-level scalar properties of its typed model:
+// null and white-space-only values dropped, an int absent from the JSON
+// signed as 0). Request fields are bound as Json.NET binds them: names in
+// any case, numbers sent as strings, "" for an absent number, a number
+// where the model has a string.
+//
+// # How it replies
+//
+// Every reply, success or refusal, has exactly the top-level fields of
+// the bank's reply model for its service (a refusal: ShopNo, Status,
+// Description, Date where the model has it, and what it repeats from the
+// request) and is signed by the model rule: an int the reply leaves out
+// is signed as 0, as the bank signs an OrderCreate refusal, which has no
+// Amount. Replies are encoded without HTML escaping and sealed with a new
+// server nonce. Nonces have the bank's format: 108 characters, base64 of
+// "<ticks>.<n>:<64 hex digits>".
 //
 // # Services
 //
@@ -31,19 +52,34 @@
 // stop recurring, change expiry), OrderUnCapturedQuery, BillQuery and
 // AllotQuery.
 //
+// # Acting as the bank, and time
+//
+// Pay marks an order paid and notifies its BackendURL (JSON, resent every
+// 10 minutes, 5 times at most, until answered exactly {"Status":"S"}) and,
+// for card orders, its ReturnURL (a form POST); Expire lets an order
+// lapse; WithAutoPay pays virtual-account orders like the sandbox.
+// Deliveries lists every notification attempt and WaitIdle waits for the
+// ones due. A Clock (NewClock, WithClock) makes all of this deterministic:
+// Advance fires every timer that falls due — auto-pay, expiry, resends —
+// and returns when its effects are done, and the nonce and RefundToken
+// lifetimes follow it. Request latency (WithLatency, Fault.Delay) stays in
+// real time: it models the network.
+//
 // # Adding a service handler
 //
 // Each APIService is one method in a file named after it (orderquery.go,
-// orderpayquery.go, …) and one line in the handlers map in service.go:
+// orderpayquery.go, …), one line in the handlers map in service.go, and
+// its request and reply models in serviceModels there:
 //
 //	"OrderCreate": (*Server).orderCreate,
 //
 // A handler has the type handlerFunc: it receives a *request whose nonce
-// and Sign are already verified (req.decode(&v) reads the plaintext JSON)
-// and returns the reply object; the server seals it. Build the reply with
-// an embedded result (ok(code) or failed(code)), or return s.fail(code)
-// for a refused call. Handlers must not block or do I/O under s.mu; use
-// the book helpers, which lock for you:
+// and Sign are already verified (req.decode(&v) reads the plaintext JSON
+// as the bank does) and returns the reply object; the server seals it.
+// Build the reply with an embedded result (ok(code)), or return
+// s.fail(req, code) / s.failDetail(req, code, field) for a refused call.
+// Handlers must not block or do I/O under s.mu; use the book helpers,
+// which lock for you:
 //
 //   - s.lookupOrder(orderNo) (record, bool) — a copy of the record
 //   - s.insertOrder(&record{...}) error — errDuplicateOrder (E0302) if taken;
@@ -53,8 +89,8 @@
 //     fails; errUnknownOrder (E2601) if absent
 //   - s.newTSNo() — a new bank transaction number
 //   - s.newPayToken(orderNo, apType) — a registered token for OrderPayQuery
-//   - s.notifyPayment(rec, token) — the bank's BackendURL/ReturnURL posts,
-//     tracked so that Close stops them
+//   - s.notifyPayment(rec, token, apType) — the bank's BackendURL/ReturnURL
+//     posts, tracked so that Close stops them and WaitIdle waits for them
 //   - s.now() — the server's clock; wireMinute(t) formats yyyyMMddHHmm
 //
 // A record wraps the sinopac.Order that OrderQuery returns with the

@@ -99,3 +99,35 @@ func ExampleServer_InjectFault() {
 	// E9900 系統忙碌中 true
 	// true
 }
+
+// A test clock drives the bank's resends: a BackendURL that does not
+// answer {"Status":"S"} gets the first try and five more, ten minutes
+// apart, all made by the time Advance returns.
+func ExampleClock() {
+	clock := qpaytest.NewClock(time.Date(2026, 10, 5, 9, 0, 0, 0, sinopac.Taipei))
+	srv := qpaytest.NewServer(qpaytest.WithClock(clock))
+	defer srv.Close()
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"Status":"OK"}`) // not what the bank expects
+	}))
+	defer shop.Close()
+
+	srv.AddOrders(sinopac.Order{OrderNo: "VA0002", PayType: sinopac.PayTypeATM, PayStatus: "1A200", Amount: sinopac.TWD(800),
+		TSDate: sinopac.At(clock.Now())})
+	_ = srv.SetCallbackURLs("VA0002", "", shop.URL)
+	if _, err := srv.Pay("VA0002"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	clock.Advance(2 * time.Hour)
+	for _, d := range srv.Deliveries() {
+		fmt.Println(d.Attempt, d.At.Format("15:04"), d.Kind, d.Status, d.Acknowledged)
+	}
+	// Output:
+	// 1 09:00 BackendURL 200 false
+	// 2 09:10 BackendURL 200 false
+	// 3 09:20 BackendURL 200 false
+	// 4 09:30 BackendURL 200 false
+	// 5 09:40 BackendURL 200 false
+	// 6 09:50 BackendURL 200 false
+}

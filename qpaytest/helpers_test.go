@@ -128,3 +128,14 @@ func openReply(t testing.TB, s *qpaytest.Server, body []byte) (plain []byte, sta
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// jsonField is the string field name of a JSON object ("" if absent).
+func jsonField(t testing.TB, b []byte, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	v, _ := m[name].(string)
+	return v
+}

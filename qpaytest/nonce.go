@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -14,14 +15,18 @@ import (
 	"github.com/funbiz-go/sinopac"
 )
 
-// nonceBook issues and checks nonces without remembering each one: a nonce
-// is base64("ticks.seq:mac") like the bank's, where ticks is the issue time
-// in 100 ns units, seq counts from 1 and mac is an HMAC of "ticks.seq" and
-// the client's IP address under a per-server secret (the bank accepts a
-// nonce only from the IP that fetched it). A presented nonce is authentic when its mac
-// verifies; one bit per seq records its use. So memory stays at one bit
-// per nonce however long the simulator runs, and every reuse is seen.
-// Guarded by Server.mu.
+// nonceBook issues and checks nonces without remembering each one. A
+// nonce has the bank's shape: base64 of "<ticks>.<n>:<64 hex digits>", 108
+// characters, where ticks is the issue time in milliseconds since
+// 0001-01-01 by the Taipei wall clock (14 digits, like the bank's
+// "63767958511665.4:…"), n is 1 for a nonce issued on /Nonce and 2 for the
+// server's own reply nonces, and the hex digits are a sequence number (16)
+// and an HMAC (48) of "ticks.n" + seq and the client's IP address under a
+// per-server secret (the bank accepts a nonce only from the IP that
+// fetched it). A presented nonce is authentic when its MAC verifies; one
+// bit per seq records its use. So memory stays at one bit per nonce
+// however long the simulator runs, and every reuse is seen. Guarded by
+// Server.mu.
 type nonceBook struct {
 	secret []byte
 	seq    uint64
@@ -34,10 +39,33 @@ func newNonceBook() nonceBook {
 	return nonceBook{secret: secret}
 }
 
-func (b *nonceBook) mac(body, ip string) string {
+// mac is the 48 hex digits that authenticate head ("ticks.n"), seq and ip.
+func (b *nonceBook) mac(head, seq, ip string) string {
 	h := hmac.New(sha256.New, b.secret)
-	h.Write([]byte(body + "@" + ip))
-	return hex.EncodeToString(h.Sum(nil))
+	h.Write([]byte(head + ":" + seq + "@" + ip))
+	return hex.EncodeToString(h.Sum(nil)[:24])
+}
+
+// dotnetEpochMs is 0001-01-01 (where .NET's DateTime ticks start) in
+// Unix milliseconds.
+const dotnetEpochMs = -62135596800000
+
+// nonceTicks is t as the bank writes it in a nonce: milliseconds since
+// 0001-01-01 of the Taipei wall-clock time.
+func nonceTicks(t time.Time) string {
+	wall := t.In(sinopac.Taipei)
+	_, offset := wall.Zone()
+	return fmt.Sprintf("%014d", wall.UnixMilli()+int64(offset)*1000-dotnetEpochMs)
+}
+
+// parseTicks reverses nonceTicks.
+func parseTicks(v string) (time.Time, bool) {
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms < 0 {
+		return time.Time{}, false
+	}
+	wall := time.UnixMilli(ms + dotnetEpochMs).UTC()
+	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), sinopac.Taipei), true
 }
 
 // clientIP is the host part of a request's RemoteAddr.
@@ -56,17 +84,17 @@ func (s *Server) issueNonce(ip string) string {
 	seq := s.nonces.seq
 	s.stats.NoncesIssued++
 	s.mu.Unlock()
-	body := strconv.FormatInt(s.now().UnixNano()/100, 10) + "." + strconv.FormatUint(seq, 10)
-	return base64.StdEncoding.EncodeToString([]byte(body + ":" + s.nonces.mac(body, ip)))
+	head := nonceTicks(s.now()) + ".1"
+	seqHex := fmt.Sprintf("%016x", seq)
+	return base64.StdEncoding.EncodeToString([]byte(head + ":" + seqHex + s.nonces.mac(head, seqHex, ip)))
 }
 
-// replyNonce is the server's own fresh nonce for sealing a reply (seq 0,
-// random tail); it is never accepted on a request.
+// replyNonce is the server's own fresh nonce for sealing a reply (n = 2,
+// random digits); it is never accepted on a request.
 func (s *Server) replyNonce() string {
 	var rnd [32]byte
 	rand.Read(rnd[:])
-	body := strconv.FormatInt(s.now().UnixNano()/100, 10) + ".0:" + hex.EncodeToString(rnd[:])
-	return base64.StdEncoding.EncodeToString([]byte(body))
+	return base64.StdEncoding.EncodeToString([]byte(nonceTicks(s.now()) + ".2:" + hex.EncodeToString(rnd[:])))
 }
 
 // parse returns the issue time and seq of a nonce issued to ip.
@@ -75,17 +103,21 @@ func (b *nonceBook) parse(n, ip string) (time.Time, uint64, bool) {
 	if err != nil {
 		return time.Time{}, 0, false
 	}
-	body, mac, found := strings.Cut(string(raw), ":")
-	if !found || !hmac.Equal([]byte(mac), []byte(b.mac(body, ip))) {
+	head, tail, found := strings.Cut(string(raw), ":")
+	ticks, kind, _ := strings.Cut(head, ".")
+	if !found || kind != "1" || len(tail) != 64 {
 		return time.Time{}, 0, false
 	}
-	ticksStr, seqStr, _ := strings.Cut(body, ".")
-	ticks, err1 := strconv.ParseInt(ticksStr, 10, 64)
-	seq, err2 := strconv.ParseUint(seqStr, 10, 64)
-	if err1 != nil || err2 != nil || seq == 0 {
+	seqHex, mac := tail[:16], tail[16:]
+	if !hmac.Equal([]byte(mac), []byte(b.mac(head, seqHex, ip))) {
 		return time.Time{}, 0, false
 	}
-	return time.Unix(0, ticks*100), seq, true
+	issued, ok1 := parseTicks(ticks)
+	seq, err := strconv.ParseUint(seqHex, 16, 64)
+	if !ok1 || err != nil || seq == 0 {
+		return time.Time{}, 0, false
+	}
+	return issued, seq, true
 }
 
 // useNonce consumes a request's nonce: "" if it was good, else the code.
@@ -96,7 +128,8 @@ func (s *Server) useNonce(n, ip string) sinopac.Code {
 	if !ok {
 		return sinopac.CodeNonceError
 	}
-	now := s.now()
+	// Both ends at the nonce's millisecond precision.
+	now, _ := parseTicks(nonceTicks(s.now()))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := &s.nonces

@@ -57,14 +57,6 @@ type orderCreateReply struct {
 	WalletParam *sinopac.WalletParam `json:"WalletParam,omitempty"`
 }
 
-// failDetail is a refusal whose Description names the offending field
-// after the bank's text, e.g. "E0001 – 請求格式錯誤 (PrdtName)".
-func (s *Server) failDetail(code sinopac.Code, detail string) any {
-	r := s.fail(code).(failReply)
-	r.Description += " (" + detail + ")"
-	return r
-}
-
 // badText applies the bank's rules for free text: at most max bytes, no
 // ', " or %.
 func badText(v string, max int) bool {
@@ -88,13 +80,13 @@ func badURL(v string) bool {
 func (s *Server) orderCreate(req *request) any {
 	var q orderCreateRequest
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	if code, field := s.checkCreate(&q); code != "" {
-		return s.failDetail(code, field)
+		return s.failDetail(req, code, field)
 	}
 	now := s.now()
 	pt := sinopac.PayType(q.PayType)
@@ -143,7 +135,7 @@ func (s *Server) orderCreate(req *request) any {
 		rep.QRCodeURL = page("QRCode")
 	}
 	if err := s.insertOrder(rec); err != nil {
-		return s.fail(sinopac.CodeDuplicateOrder)
+		return s.fail(req, sinopac.CodeDuplicateOrder)
 	}
 	return rep
 }

@@ -88,17 +88,17 @@ func TestOrderCreateDuplicateAndWallet(t *testing.T) {
 
 func TestOrderCreateAutoPay(t *testing.T) {
 	t.Parallel()
-	srv, c := newSim(t, qpaytest.WithAutoPay(10*time.Millisecond))
+	clock := qpaytest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, sinopac.Taipei))
+	srv, c := newSim(t, qpaytest.WithClock(clock), qpaytest.WithAutoPay(5*time.Minute))
 	for _, no := range []string{"A100", "A109"} {
 		_, err := c.CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: no, Amount: 100, PayType: sinopac.PayTypeATM,
-			ATMParam: sinopac.ATMExpiry(time.Now().Add(time.Hour)), PrdtName: "x"})
+			ATMParam: sinopac.ATMExpiry(clock.Now().Add(time.Hour)), PrdtName: "x"})
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool {
-		o, _ := srv.Order("A100")
-		return o.PayStatus == "1A400"
-	}, 5*time.Second, 5*time.Millisecond)
-	o, _ := srv.Order("A109")
+	clock.Advance(5 * time.Minute)
+	o, _ := srv.Order("A100")
+	assert.Equal(t, sinopac.PayStatus("1A400"), o.PayStatus)
+	o, _ = srv.Order("A109")
 	assert.Equal(t, sinopac.PayStatus("1A200"), o.PayStatus, "an OrderNo ending in 9 is not paid")
 }
 

@@ -69,17 +69,17 @@ func (e *maintainError) Error() string { return string(e.code) + " " + e.detail 
 func (s *Server) orderMaintain(req *request) any {
 	var q orderMaintainRequest
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	switch {
 	case q.ShopNo != s.cfg.shopNo:
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	case q.OrderNo == "" || badText(q.OrderNo, 50):
-		return s.failDetail(sinopac.CodeBadFormat, "OrderNo")
+		return s.failDetail(req, sinopac.CodeBadFormat, "OrderNo")
 	case badText(q.Remark, 40):
-		return s.failDetail(sinopac.CodeBadFormat, "Remark")
+		return s.failDetail(req, sinopac.CodeBadFormat, "Remark")
 	case q.Amount < 0 || q.Amount%100 != 0 || (q.Amount != 0 && q.Command != "R"):
-		return s.failDetail(sinopac.CodeAmount, "Amount")
+		return s.failDetail(req, sinopac.CodeAmount, "Amount")
 	}
 	now := s.now()
 	var token string
@@ -165,7 +165,7 @@ func (s *Server) orderMaintain(req *request) any {
 	case "M":
 		exp, err := sinopac.ParseTimestamp(q.ExpireDateTime)
 		if err != nil || len(q.ExpireDateTime) != 12 || !exp.Time().After(now) {
-			return s.failDetail(sinopac.CodeBadFormat, "ExpireDateTime")
+			return s.failDetail(req, sinopac.CodeBadFormat, "ExpireDateTime")
 		}
 		fn = func(r *record) error {
 			o := &r.Order
@@ -176,20 +176,20 @@ func (s *Server) orderMaintain(req *request) any {
 			return nil
 		}
 	default:
-		return s.failDetail(sinopac.CodeBadFormat, "Command")
+		return s.failDetail(req, sinopac.CodeBadFormat, "Command")
 	}
 	rec, err := s.updateOrder(q.OrderNo, fn)
 	var me *maintainError
 	switch {
 	case errors.Is(err, errUnknownOrder):
-		return s.fail(sinopac.CodeNotFound)
+		return s.fail(req, sinopac.CodeNotFound)
 	case errors.As(err, &me):
-		return s.failDetail(me.code, me.detail)
+		return s.failDetail(req, me.code, me.detail)
 	case err != nil:
-		return s.fail(sinopac.CodeSystem)
+		return s.fail(req, sinopac.CodeSystem)
 	}
 	if refunded != 0 && rec.Order.PayType == sinopac.PayTypeATM {
-		s.notifyPayment(rec, s.newPayToken(rec.Order.OrderNo, "VARefundOut"))
+		s.notifyPayment(rec, s.newPayToken(rec.Order.OrderNo, "VARefundOut"), "VARefundOut")
 	}
 	amount := q.Amount
 	if refunded != 0 {

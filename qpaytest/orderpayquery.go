@@ -54,20 +54,20 @@ type orderPayQueryReply struct {
 func (s *Server) orderPayQuery(req *request) any {
 	var q orderPayQueryRequest
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	s.mu.Lock()
 	tok, found := s.tokens[q.PayToken]
 	s.mu.Unlock()
 	if q.PayToken == "" || !found {
-		return s.fail(sinopac.CodePayTokenInvalid)
+		return s.fail(req, sinopac.CodePayTokenInvalid)
 	}
 	rec, found := s.lookupOrder(tok.orderNo)
 	if !found {
-		return s.fail(sinopac.CodePayTokenInvalid)
+		return s.fail(req, sinopac.CodePayTokenInvalid)
 	}
 	o := &rec.Order
 	res := &tsResult{

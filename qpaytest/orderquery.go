@@ -85,10 +85,10 @@ func wireMinute(t time.Time) string { return t.In(sinopac.Taipei).Format("200601
 func (s *Server) orderQuery(req *request) any {
 	var q orderQueryRequest
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	var list []sinopac.Order
 	if q.OrderNo != "" {
@@ -101,27 +101,27 @@ func (s *Server) orderQuery(req *request) any {
 	}
 	if q.PayType == "" && q.PayFlag == "" && q.OrderDateTimeS == "" && q.OrderDateTimeE == "" &&
 		q.PayDateTimeS == "" && q.PayDateTimeE == "" {
-		return s.fail(sinopac.CodeNoCondition)
+		return s.fail(req, sinopac.CodeNoCondition)
 	}
 	od, code := parseRange(q.OrderDateTimeS, q.OrderDateTimeE, sinopac.CodeOrderDateFormat, sinopac.CodeOrderDateBoth, sinopac.CodeOrderDateOrder)
 	if code != "" {
-		return s.fail(code)
+		return s.fail(req, code)
 	}
 	// The spec lists the pay-date codes as (E3204, E3203) for the same two
 	// rules as (E1903, E1904).
 	pd, code := parseRange(q.PayDateTimeS, q.PayDateTimeE, sinopac.CodePayDateFormat, sinopac.CodePayDateBoth, sinopac.CodePayDateOrder)
 	if code != "" {
-		return s.fail(code)
+		return s.fail(req, code)
 	}
 	switch sinopac.PayType(q.PayType) {
 	case "", sinopac.PayTypeATM, sinopac.PayTypeCard, sinopac.PayTypeMobile, sinopac.PayTypeCardTrust:
 	default:
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	switch sinopac.PayFlag(q.PayFlag) {
 	case "", sinopac.PayFlagPaid, sinopac.PayFlagUnpaid, sinopac.PayFlagExpired:
 	default:
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	match := func(r *record) bool {
 		o := &r.Order

@@ -125,10 +125,16 @@ func TestPayATMNotifiesBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be.wait(t, 1)
-	time.Sleep(20 * time.Millisecond) // a ReturnURL post would arrive by now
+	if err := s.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if n := be.calls.Load(); n != 1 {
 		t.Fatalf("%d notifications for an ATM payment, want 1 (BackendURL only)", n)
+	}
+	want := []qpaytest.Delivery{{Kind: qpaytest.NotifyBackend, URL: be.URL + "/backend", OrderNo: "ATM1", PayToken: tok,
+		APType: "PayOut", Attempt: 1, At: now.Add(5 * time.Minute), Status: 200, Acknowledged: true}}
+	if got := s.Deliveries(); !equalDeliveries(got, want) {
+		t.Fatalf("Deliveries() = %+v, want %+v", got, want)
 	}
 	be.mu.Lock()
 	got, ctype := be.got[0], be.ctype[0]
@@ -236,19 +242,22 @@ func TestNotifyRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, qpaytest.WithNotifyRetry(5*time.Millisecond))
+			clock := qpaytest.NewClock(taipei(2026, 10, 5, 9, 0))
+			s := newServer(t, qpaytest.WithClock(clock))
 			be := newBackend(t, tt.failFirst)
-			s.AddOrders(pendingOrder("N1", sinopac.PayTypeATM, time.Now()))
+			s.AddOrders(pendingOrder("N1", sinopac.PayTypeATM, clock.Now()))
 			if err := s.SetCallbackURLs("N1", "", be.URL); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.Pay("N1"); err != nil {
 				t.Fatal(err)
 			}
-			be.wait(t, int(tt.want))
-			time.Sleep(50 * time.Millisecond) // ten more intervals: nothing else may come
+			clock.Advance(24 * time.Hour) // far past the last resend
 			if n := be.calls.Load(); n != tt.want {
 				t.Fatalf("%d notifications, want %d", n, tt.want)
+			}
+			if d := s.Deliveries(); len(d) != int(tt.want) || d[len(d)-1].Acknowledged != (tt.failFirst < tt.want) {
+				t.Fatalf("Deliveries() = %+v", d)
 			}
 		})
 	}
@@ -280,37 +289,82 @@ func TestCloseStopsNotifications(t *testing.T) {
 
 func TestAutoPay(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, qpaytest.WithAutoPay(300*time.Millisecond))
+	t0 := taipei(2026, 10, 5, 9, 0)
+	clock := qpaytest.NewClock(t0)
+	s := newServer(t, qpaytest.WithClock(clock), qpaytest.WithAutoPay(5*time.Minute))
 	be := newBackend(t, 0)
-	now := time.Now()
-	o9 := pendingOrder("AUTO9", sinopac.PayTypeATM, now)
-	o9.ExpireDate = sinopac.At(now.Add(-time.Minute))
-	s.AddOrders(pendingOrder("AUTO1", sinopac.PayTypeATM, now), o9, pendingOrder("CARD", sinopac.PayTypeCard, now))
+	o9 := pendingOrder("AUTO9", sinopac.PayTypeATM, t0)
+	o9.ExpireDate = sinopac.At(t0.Add(time.Hour))
+	past9 := pendingOrder("LATE9", sinopac.PayTypeATM, t0)
+	past9.ExpireDate = sinopac.At(t0.Add(-time.Minute))
+	s.AddOrders(pendingOrder("AUTO1", sinopac.PayTypeATM, t0), o9, past9, pendingOrder("CARD", sinopac.PayTypeCard, t0))
 	if err := s.SetCallbackURLs("AUTO1", "", be.URL); err != nil {
 		t.Fatal(err)
 	}
-	be.wait(t, 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a, _ := s.Order("AUTO1")
-		b, _ := s.Order("AUTO9")
-		if a.PayStatus == "1A400" && b.PayStatus == "1A250" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("AUTO1 %s, AUTO9 %s", a.PayStatus, b.PayStatus)
-		}
-		time.Sleep(5 * time.Millisecond)
+	status := func(no string) sinopac.PayStatus {
+		o, _ := s.Order(no)
+		return o.PayStatus
 	}
-	if o, _ := s.Order("CARD"); o.PayStatus != "1C200" {
-		t.Fatalf("card order auto-paid: %s", o.PayStatus)
+	// Advance(0) waits for the expiry of LATE9, whose deadline had passed.
+	clock.Advance(0)
+	clock.Advance(5*time.Minute - time.Second)
+	if status("AUTO1") != "1A200" || status("LATE9") != "1A250" || len(s.Deliveries()) != 0 {
+		t.Fatalf("before the delay: AUTO1 %s, LATE9 %s, %d deliveries", status("AUTO1"), status("LATE9"), len(s.Deliveries()))
+	}
+	clock.Advance(time.Second)
+	a, _ := s.Order("AUTO1")
+	if a.PayStatus != "1A400" || !a.PayDate.Time().Equal(t0.Add(5*time.Minute)) {
+		t.Fatalf("AUTO1 after the delay: %s paid %s", a.PayStatus, a.PayDate)
+	}
+	if d := s.Deliveries(); len(d) != 1 || !d[0].At.Equal(t0.Add(5*time.Minute)) || !d[0].Acknowledged {
+		t.Fatalf("Deliveries() = %+v", d)
+	}
+	if status("AUTO9") != "1A200" {
+		t.Fatalf("AUTO9 paid or expired early: %s", status("AUTO9"))
+	}
+	clock.Advance(55 * time.Minute)
+	if status("AUTO9") != "1A250" || status("CARD") != "1C200" {
+		t.Fatalf("at AUTO9's deadline: AUTO9 %s, CARD %s", status("AUTO9"), status("CARD"))
 	}
 }
 
-// Close stops timers that have not fired.
+// Close stops timers that have not fired: after it, the clock passing the
+// auto-pay delay pays nothing.
 func TestAutoPayStoppedByClose(t *testing.T) {
 	t.Parallel()
-	s := qpaytest.NewServer(qpaytest.WithAutoPay(time.Hour))
-	s.AddOrders(pendingOrder("LATE", sinopac.PayTypeATM, time.Now()))
+	clock := qpaytest.NewClock(taipei(2026, 10, 5, 9, 0))
+	s := qpaytest.NewServer(qpaytest.WithClock(clock), qpaytest.WithAutoPay(time.Minute))
+	be := newBackend(t, 0)
+	s.AddOrders(pendingOrder("LATE", sinopac.PayTypeATM, clock.Now()))
+	if err := s.SetCallbackURLs("LATE", "", be.URL); err != nil {
+		t.Fatal(err)
+	}
+	// The same clock still pays the orders of a server that stays open.
+	open := newServer(t, qpaytest.WithClock(clock), qpaytest.WithAutoPay(time.Minute))
+	open.AddOrders(pendingOrder("OPEN", sinopac.PayTypeATM, clock.Now()))
 	s.Close()
+	clock.Advance(time.Hour)
+	if o, _ := s.Order("LATE"); o.PayStatus != "1A200" || be.calls.Load() != 0 {
+		t.Fatalf("after Close: %s, %d notifications", o.PayStatus, be.calls.Load())
+	}
+	if o, _ := open.Order("OPEN"); o.PayStatus != "1A400" {
+		t.Fatalf("the open server's order: %s", o.PayStatus)
+	}
+}
+
+func equalDeliveries(got, want []qpaytest.Delivery) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if !g.At.Equal(w.At) {
+			return false
+		}
+		g.At, w.At = time.Time{}, time.Time{}
+		if g != w {
+			return false
+		}
+	}
+	return true
 }

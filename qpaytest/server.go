@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/funbiz-go/sinopac"
 )
@@ -24,8 +25,15 @@ import (
 const DemoShopNo = "NA0249_001"
 
 // DemoKeys are the hash keys of DemoShopNo in the bank's sandbox examples.
-// They are public test values, not secrets.
-var DemoKeys = sinopac.HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E004965F4244953", B2: "7FB3385F414E4F91"}
+// They are public test values, not secrets. The server never reads this
+// variable (it has its own copy), so changing it changes nothing but the
+// caller's own use of it.
+var DemoKeys = demoKeys()
+
+// demoKeys are the keys a server without WithShop serves.
+func demoKeys() sinopac.HashKeys {
+	return sinopac.HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E004965F4244953", B2: "7FB3385F414E4F91"}
+}
 
 // BasePath is the path part of URL. It is deliberately non-empty, like the
 // bank's, so a client that drops or doubles the base path fails loudly.
@@ -55,19 +63,23 @@ type Server struct {
 
 	ctx    context.Context // cancelled by Close: stops sleeps, notifications
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // notification goroutines
+	wg     sync.WaitGroup // timer callbacks and notifications (see beginLocked)
 	notify *http.Client   // for BackendURL / ReturnURL posts
 
-	mu       sync.Mutex
-	closed   bool
-	nonces   nonceBook
-	book     orderBook
-	tokens   map[string]payToken
-	tsSeq    uint64
-	tokenSeq uint64
-	faults   []*faultState
-	timers   []*time.Timer
-	stats    Stats
+	mu         sync.Mutex
+	closed     bool
+	nonces     nonceBook
+	book       orderBook
+	tokens     map[string]payToken
+	tsSeq      uint64
+	tokenSeq   uint64
+	faults     []*faultState
+	timers     map[uint64]*time.Timer // real-time timers not yet fired (without a Clock)
+	timerSeq   uint64
+	busy       int           // work under way (see beginLocked)
+	idle       chan struct{} // closed when busy falls to 0
+	deliveries []Delivery
+	stats      Stats
 }
 
 type config struct {
@@ -75,6 +87,7 @@ type config struct {
 	keys        sinopac.HashKeys
 	keyID       string
 	now         func() time.Time
+	clock       *Clock // drives the timers when set (WithClock with a *Clock)
 	demo        bool
 	latency     time.Duration
 	autoPay     bool
@@ -95,10 +108,6 @@ func WithShop(shopNo string, keys sinopac.HashKeys) Option {
 // bank's gateway does; a missing or different value gets HTTP 401.
 func WithKeyID(id string) Option { return func(c *config) { c.keyID = id } }
 
-// WithClock replaces time.Now: nonce expiry, reply Date fields, PayDate of
-// Pay and the expiry of auto-paid orders follow it.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
 // WithDemoData fills the book with the seed order A202110507397 (exactly
 // as in the bank's sandbox reply) and a generated, deterministic month of
 // about 200 orders in October 2026 (see DemoOrders).
@@ -111,14 +120,16 @@ func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = 
 // WithAutoPay behaves like the bank's sandbox: a virtual-account order
 // (PayType A) still waiting for payment is paid delay after it enters the
 // book, unless its OrderNo ends in '9'; those expire (1A250) at their
-// ExpireDate instead. Timers are real time; Close stops them.
+// ExpireDate instead. The timers run on the server's Clock (WithClock),
+// else in real time; Close stops them.
 func WithAutoPay(delay time.Duration) Option {
 	return func(c *config) { c.autoPay, c.autoPayWait = true, delay }
 }
 
 // WithNotifyRetry sets the interval between resends of a BackendURL
 // notification that was not answered {"Status":"S"} (the bank waits 10
-// minutes; tests use milliseconds). At most 5 resends follow the first try.
+// minutes, DefaultNotifyRetry). At most 5 resends follow the first try.
+// With a Clock the bank's own interval needs no change: Advance the clock.
 func WithNotifyRetry(interval time.Duration) Option {
 	return func(c *config) { c.notifyRetry = interval }
 }
@@ -152,9 +163,12 @@ func Start(addr string, opts ...Option) (*Server, error) {
 }
 
 func newServer(l net.Listener, opts []Option) (*Server, error) {
-	cfg := config{shopNo: DemoShopNo, keys: DemoKeys, now: time.Now, notifyRetry: DefaultNotifyRetry}
+	cfg := config{shopNo: DemoShopNo, keys: demoKeys(), now: time.Now, notifyRetry: DefaultNotifyRetry}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.clock != nil {
+		cfg.now = cfg.clock.Now
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
@@ -172,6 +186,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		nonces: newNonceBook(),
 		tokens: make(map[string]payToken),
 		book:   newOrderBook(),
+		timers: make(map[uint64]*time.Timer),
 		notify: &http.Client{
 			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second},
 			Timeout:   10 * time.Second,
@@ -218,8 +233,9 @@ func (s *Server) NewClient(opts ...sinopac.Option) (*sinopac.Client, error) {
 	return sinopac.NewClient(s.cfg.shopNo, s.cfg.keys, append(base, opts...)...)
 }
 
-// Close stops the server, its timers and notification goroutines, and
-// waits for them: no goroutine of the server is left behind.
+// Close stops the server, its timers (on its Clock too) and notifications,
+// and waits for them: no goroutine of the server is left behind. The book
+// stays readable (Order, Orders, Deliveries).
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -230,8 +246,11 @@ func (s *Server) Close() {
 	for _, t := range s.timers {
 		t.Stop()
 	}
-	s.timers = nil
+	clear(s.timers)
 	s.mu.Unlock()
+	if s.cfg.clock != nil {
+		s.cfg.clock.cancel(s)
+	}
 	s.cancel()
 	s.wg.Wait()
 	s.ts.Close()
@@ -261,13 +280,8 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // serveHTTP is the gateway: path, method, X-KeyID and content type are
 // checked (404, 405, 401, 415, unencrypted) before the QPay layer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	var endpoint string
-	switch r.URL.Path {
-	case BasePath + "/Nonce":
-		endpoint = "Nonce"
-	case BasePath + "/Order":
-		endpoint = "Order"
-	default:
+	endpoint := endpointOf(r.URL.Path)
+	if endpoint == "" {
 		http.Error(w, "Resource not found", http.StatusNotFound)
 		return
 	}
@@ -305,6 +319,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveOrder(w, r, body)
+}
+
+// endpointOf is "Nonce" or "Order" for a path the gateway routes there:
+// BasePath, then "/" or "//" (the bank's PHP sample joins its base URL
+// ending in "/" with "/Nonce"), then the endpoint, case-sensitively.
+func endpointOf(path string) string {
+	rest, found := strings.CutPrefix(path, BasePath+"/")
+	if !found {
+		return ""
+	}
+	rest = strings.TrimPrefix(rest, "/")
+	if rest == "Nonce" || rest == "Order" {
+		return rest
+	}
+	return ""
 }
 
 // applyFault runs the parts of a fault that replace the normal answer. It
@@ -392,9 +421,9 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 	var reply any
 	switch {
 	case f != nil && f.Code != "" && !after:
-		reply = s.fail(f.Code)
+		reply = s.fail(&request{Service: service}, f.Code)
 	case env.Version != sinopac.Version:
-		reply = s.fail(sinopac.CodeVersion)
+		reply = s.fail(&request{Service: service}, sinopac.CodeVersion)
 	default:
 		reply = s.handle(&env, clientIP(r.RemoteAddr))
 	}
@@ -422,34 +451,64 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, body []byte)
 // handle checks the nonce and Sign of a well-formed envelope and runs the
 // service's handler. It returns the reply object to seal.
 func (s *Server) handle(env *sinopac.APIMessage, ip string) any {
+	req := &request{Service: env.APIService, ShopNo: env.ShopNo}
 	if env.Nonce == "" {
-		return s.fail(sinopac.CodeNonceError)
+		return s.fail(req, sinopac.CodeNonceError)
 	}
 	if code := s.useNonce(env.Nonce, ip); code != "" {
-		return s.fail(code)
+		return s.fail(req, code)
 	}
-	plain, err := env.Open(s.hashID)
-	if err != nil {
+	h, known := handlers[env.APIService]
+	plain, fields, ok := s.open(env, serviceModels[env.APIService].request)
+	if !ok {
 		s.mu.Lock()
 		s.stats.BadSigns++
 		s.mu.Unlock()
-		return s.fail(sinopac.CodeBadSign)
+		return s.fail(req, sinopac.CodeBadSign)
 	}
-	h, ok := handlers[env.APIService]
-	if !ok {
-		return s.fail(sinopac.CodeNoService)
+	if !known {
+		return s.fail(req, sinopac.CodeNoService)
 	}
-	return h(s, &request{Service: env.APIService, ShopNo: env.ShopNo, Body: plain})
+	req.Body, req.fields = plain, fields
+	return h(s, req)
+}
+
+// open decrypts a request's Message and checks its Sign, which may follow
+// the raw-JSON rule or the model rule of md (protocol §2a): the bank's own
+// samples sign from their typed models. It returns the plaintext and its
+// top-level members.
+func (s *Server) open(env *sinopac.APIMessage, md model) ([]byte, []member, bool) {
+	plain, err := sinopac.DecryptMessage(env.Message, s.hashID, env.Nonce)
+	if err != nil || !utf8.Valid(plain) {
+		return nil, nil, false
+	}
+	fields, err := members(plain)
+	if err != nil || !signMatches(env.Sign, md, fields, env.Nonce, s.hashID) {
+		return nil, nil, false
+	}
+	return plain, fields, true
 }
 
 // seal encodes reply without HTML escaping and seals it with a new server
-// nonce, signed by the same rules as requests.
+// nonce, signed as the bank signs: by the model rule of the service's
+// reply model (an int field the reply leaves out is signed as 0).
 func (s *Server) seal(service string, reply any) (*sinopac.APIMessage, error) {
 	plain, err := marshal(reply)
 	if err != nil {
 		return nil, err
 	}
-	return sinopac.Seal(service, s.cfg.shopNo, plain, s.replyNonce(), s.hashID)
+	fields, err := members(plain)
+	if err != nil {
+		return nil, err
+	}
+	ps, _ := modelPairs(replyModel(service), fields)
+	nonce := s.replyNonce()
+	msg, err := sinopac.EncryptMessage(plain, s.hashID, nonce)
+	if err != nil {
+		return nil, err
+	}
+	return &sinopac.APIMessage{Version: sinopac.Version, ShopNo: s.cfg.shopNo, APIService: service,
+		Sign: signPairs(ps, nonce, s.hashID), Nonce: nonce, Message: msg}, nil
 }
 
 func corruptSign(sign string) string {

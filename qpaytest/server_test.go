@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,10 @@ func TestGateway(t *testing.T) {
 	}
 }
 
+// bankNonce is the bank's nonce inside the base64: 14 digits of
+// milliseconds, a single digit, 64 lower-case hex digits.
+var bankNonce = regexp.MustCompile(`^[0-9]{14}\.[0-9]:[0-9a-f]{64}$`)
+
 func TestNoncesUnique(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
@@ -75,8 +80,8 @@ func TestNoncesUnique(t *testing.T) {
 		}
 		seen[n] = true
 		raw, err := base64.StdEncoding.DecodeString(n)
-		if err != nil || !strings.Contains(string(raw), ":") {
-			t.Fatalf("nonce %q is not base64 of ticks.seq:hex", n)
+		if err != nil || len(n) != 108 || !bankNonce.Match(raw) {
+			t.Fatalf("nonce %q (%s) is not 108 characters of base64(ticks.n:hex)", n, raw)
 		}
 	}
 	if got := s.Stats().NoncesIssued; got != 50 {
@@ -174,6 +179,9 @@ func TestNonceExpires(t *testing.T) {
 	payload := map[string]string{"ShopNo": s.ShopNo(), "OrderNo": qpaytest.SeedOrderNo}
 
 	n := rawNonce(t, s)
+	if raw, _ := base64.StdEncoding.DecodeString(n); !strings.HasPrefix(string(raw), "63926798400000.1:") {
+		t.Fatalf("nonce issued at %s: %s, want the ticks 63926798400000", clock.Now(), raw)
+	}
 	clock.Advance(60 * time.Second) // still valid at exactly 60 s
 	_, reply := post(t, s, "/Order", sealed(t, s, "OrderQuery", payload, n), nil)
 	if _, status, desc := openReply(t, s, reply); status != "S" {

@@ -37,10 +37,10 @@ const AuthValidity = 30 * 24 * time.Hour
 func (s *Server) orderUnCapturedQuery(req *request) any {
 	var q struct{ ShopNo, OrderNo string }
 	if err := req.decode(&q); err != nil {
-		return s.fail(sinopac.CodeBadFormat)
+		return s.fail(req, sinopac.CodeBadFormat)
 	}
 	if q.ShopNo != s.cfg.shopNo {
-		return s.fail(sinopac.CodeShopWrong)
+		return s.fail(req, sinopac.CodeShopWrong)
 	}
 	var list []unCapturedOrder
 	s.mu.Lock()
