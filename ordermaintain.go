@@ -205,9 +205,15 @@ func (c *Client) refund(ctx context.Context, req *OrderMaintainRequest, wire *or
 	r, st, err := c.maintain(ctx, wire)
 	firstStep := true
 	if err == nil && r.RefundToken != "" {
-		// The first step of a virtual-account refund: confirm it.
-		wire.RefundToken, firstStep = r.RefundToken, false
-		r, st, err = c.maintain(ctx, wire)
+		if checkText("RefundToken", r.RefundToken, 255) != nil {
+			// Never confirm a refund with a token that cannot be the
+			// bank's: blank, padded or holding control characters.
+			err = &MessageError{Service: orderMaintainService.name, Field: "RefundToken", Reason: "is not a usable token"}
+		} else {
+			// The first step of a virtual-account refund: confirm it.
+			wire.RefundToken, firstStep = r.RefundToken, false
+			r, st, err = c.maintain(ctx, wire)
+		}
 	}
 	switch {
 	case err == nil:

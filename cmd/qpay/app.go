@@ -169,7 +169,7 @@ Exit codes:
 	pf.StringVar(&a.baseURL, "base-url", "", "QPay endpoint base URL (overrides QPAY_BASE_URL)")
 	pf.BoolVar(&a.sandbox, "sandbox", false, "use the bank's sandbox (like QPAY_SANDBOX=1)")
 	pf.BoolVar(&a.demo, "demo", false, "use the built-in simulator with demo data, whatever the environment says")
-	pf.IntVar(&a.retries, "retries", -1, "retries of failed queries (-1: the SDK's default policy, 0: none)")
+	pf.IntVar(&a.retries, "retries", -1, "retries of failed calls: queries after any retryable failure, creates and maintain commands only when the bank provably did not process them (-1: the SDK's default policy, 0: none)")
 	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, retries included, e.g. 30s (0: no limit but the SDK's 30 s per request)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log each attempt and retry to stderr (never keys or message contents)")
 	for _, f := range []struct {

@@ -43,8 +43,12 @@ func explainSDK(err error) (code int, msg string, ok bool) {
 		return exitUsage, fmt.Sprintf("invalid %s: %s (nothing was sent)", field, ve.Reason), true
 	case errors.Is(err, sinopac.ErrSignatureMismatch):
 		return exitVerify, txt + ": the reply was altered, forged, or sealed with other keys; nothing of it was used", true
-	case errors.As(err, &me):
+	case errors.Is(err, sinopac.ErrDuplicateField):
+		return exitVerify, txt + ": a reply that names a field twice is refused whatever its Sign (altered on the way?); nothing of it was used", true
+	case errors.Is(err, sinopac.ErrBadPadding), errors.Is(err, sinopac.ErrMessageNotHex), errors.Is(err, sinopac.ErrMessageTruncated):
 		return exitVerify, txt + " (are the QPAY_HASH_* keys the ones of this shop?)", true
+	case errors.As(err, &me):
+		return exitVerify, txt + "; nothing of it was used", true
 	case errors.As(err, &ae):
 		if err != error(ae) { // wrapped: keep the context
 			msg := txt

@@ -542,7 +542,8 @@ type createdView struct {
 	MobilePayURL string `json:"mobile_pay_url"`
 	WalletPayURL string `json:"wallet_pay_url"`
 	QRCodeURL    string `json:"qr_code_url"`
-	// Resolved: the reply was lost and the order was found by OrderQuery.
+	// Resolved: the bank already held the order (a lost reply, or an E0302
+	// for the same create sent before), found by OrderQuery.
 	Resolved bool `json:"resolved"`
 }
 
@@ -568,7 +569,7 @@ func newCreatedView(r *sinopac.ResponseOrderCreate) *createdView {
 func (v *createdView) table(w io.Writer, _ tableOpts) {
 	note := ""
 	if v.Resolved {
-		note = "yes: the reply was lost, the order was found with OrderQuery"
+		note = "yes: the bank already holds this order (its reply was lost, or the same create was sent before): found with OrderQuery"
 	}
 	keyValues(w, kv("Order no", v.OrderNo), kv("TSNo", v.TSNo), kv("Pay type", payTypeLabel(sinopac.PayType(v.PayType))),
 		kv("Amount", sinopac.Amount(v.Amount).String()), kv("Result", strings.TrimSpace(v.Status+" "+v.Description)),
@@ -612,7 +613,7 @@ func (v *maintainedView) table(w io.Writer, _ tableOpts) {
 	}
 	note := ""
 	if v.Resolved {
-		note = "yes: the reply was lost, the refund was found with OrderQuery"
+		note = "yes: the reply was lost; the refund was found in the order's RefundList (OrderQuery), new since the call began"
 	}
 	keyValues(w, kv("Order no", v.OrderNo), kv("TSNo", v.TSNo), kv("Command", v.CommandLabel+" ("+v.Command+")"),
 		kv("Amount", amount), kv("Date", strPtr(v.Date, humanTime)),
