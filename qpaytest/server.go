@@ -80,6 +80,7 @@ type config struct {
 	autoPay     bool
 	autoPayWait time.Duration
 	notifyRetry time.Duration
+	rateLimit   *gatewayLimit // WithRateLimit (ratelimit.go)
 }
 
 // Option configures a Server.
@@ -273,6 +274,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.rateLimited(w) {
 		return
 	}
 	if !s.sleep(r.Context(), s.cfg.latency) {
