@@ -104,9 +104,8 @@ type Reconciler struct {
 	report    func(Summary, error)
 	shopRate  float64
 
-	mu      sync.Mutex
-	pacers  map[string]*rate.Limiter
-	stopped bool
+	mu     sync.Mutex
+	pacers map[string]*rate.Limiter
 }
 
 // Option configures a Reconciler.
