@@ -15,16 +15,17 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// rangeArgs is the periodic range lookup. One at a time: a new one is not
-// enqueued while another waits or runs.
+// rangeArgs is the periodic range lookup. One walks at a time: each run
+// takes a session advisory lock, and a run that finds it taken ends at
+// once. The lock (not a unique job) is what serialises them because
+// PostgreSQL drops it the moment its holder's connection dies: a replica
+// killed mid-walk blocks the next walk for no longer than that.
 type rangeArgs struct{}
 
 func (rangeArgs) Kind() string { return RangeKind }
 
 func (rangeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: RangeQueue, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+	return river.InsertOpts{Queue: RangeQueue, MaxAttempts: 1}
 }
 
 // rangeWorker walks, per shop, the clusters of orders due before the next
@@ -34,6 +35,11 @@ func (rangeArgs) InsertOpts() river.InsertOpts {
 type rangeWorker struct {
 	river.WorkerDefaults[rangeArgs]
 	r *Reconciler
+}
+
+// Timeout lets a walk of many pages, paced behind the checks, finish.
+func (w *rangeWorker) Timeout(*river.Job[rangeArgs]) time.Duration {
+	return max(time.Minute, 10*w.r.rangeEvery)
 }
 
 // maxRangeOrders bounds the orders one range lookup considers.
@@ -47,6 +53,20 @@ type due struct {
 
 func (w *rangeWorker) Work(ctx context.Context, _ *river.Job[rangeArgs]) error {
 	r := w.r
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("riverpg: range lookup: %w", err)
+	}
+	defer conn.Release()
+	const lock = `hashtext('qpay_reconcile_range:' || $1)`
+	var mine bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lock+`)`, r.schema).Scan(&mine); err != nil {
+		return fmt.Errorf("riverpg: range lookup: %w", err)
+	}
+	if !mine {
+		return nil // another replica is walking
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`, r.schema) //nolint:errcheck // a lost connection drops it anyway
 	byShop := map[string][]due{}
 	params := river.NewJobListParams().Kinds(OrderKind).
 		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable).

@@ -34,8 +34,8 @@ const (
 	secondShop = "NA0249_777"
 	// Per shop: the simulated gateway refuses above simRate (burst
 	// simBurst); the replicas together keep to shopRate.
-	simRate, simBurst = 60.0, 6
-	shopRate          = 45.0
+	simRate, simBurst = 60.0, 10
+	shopRate          = 40.0
 )
 
 var secondKeys = sinopac.HashKeys{A1: "0123456789ABCDEF", A2: "FEDCBA9876543210", B1: "00112233445566AA", B2: "AA66554433221100"}
@@ -163,7 +163,7 @@ func TestReplicas(t *testing.T) {
 }
 
 func TestReplicasKilled(t *testing.T) {
-	runReplicas(t, 3, 2500*time.Millisecond)
+	runReplicas(t, 3, 2*time.Second)
 }
 
 // runReplicas tracks 1,000 orders in each of two shops, runs n reconciler
@@ -283,7 +283,7 @@ CREATE TABLE `+schema+`.repeats (key TEXT NOT NULL)`)
 		}
 		select {
 		case <-tick:
-			if kills < 6 { // then let the survivors finish
+			if kills < 5 { // then let the survivors finish
 				procs.killOne()
 				kills++
 			}
