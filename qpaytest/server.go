@@ -94,6 +94,7 @@ type config struct {
 	autoPayWait time.Duration
 	notifyRetry time.Duration
 	queryLag    time.Duration // WithQueryLag (faults.go)
+	rateLimit   *gatewayLimit // WithRateLimit (ratelimit.go)
 }
 
 // Option configures a Server.
@@ -288,6 +289,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.rateLimited(w) {
 		return
 	}
 	if !s.sleep(r.Context(), s.cfg.latency) {

@@ -9,6 +9,7 @@ type Stats struct {
 	NoncesExpired int            // requests whose nonce was older than NonceLifetime
 	Requests      map[string]int // per APIService, plus "Nonce" (requests past the gateway checks; "" for an unreadable envelope)
 	BadSigns      int            // requests whose Message did not decrypt or whose Sign did not verify
+	RateLimited   int            // requests refused with HTTP 429 by WithRateLimit
 }
 
 // Stats returns a snapshot of the counters.

@@ -25,16 +25,40 @@ const (
 // Final reports whether the order is no longer tracked after this event.
 func (k Kind) Final() bool { return k != StillPending && k != "" }
 
+// KindOf is what the bank's record of an order means: a final kind, or
+// StillPending for an order still waiting for payment (and for a nil
+// record: the bank has no such order, yet). It never returns GaveUp, which
+// is a decision about time (Policy.Decide), not about the record.
+func KindOf(o *sinopac.Order) Kind {
+	switch {
+	case o == nil:
+		return StillPending
+	case o.Refunded():
+		return Refunded
+	case o.PayStatus.Paid():
+		return Paid
+	case o.PayStatus.Authorized():
+		return Authorized
+	case o.PayStatus.Expired():
+		return Expired
+	case o.PayStatus.Cancelled():
+		return Cancelled
+	}
+	return StillPending
+}
+
 // Event is one check's outcome, delivered to the Handler.
 type Event struct {
-	// Key identifies the event for de-duplication: an event repeated after
-	// a crash (see Reconciler) carries the same Key. Final events have
-	// "OrderNo/kind", pending ones "OrderNo/pending/Attempt".
+	// Key identifies the event for de-duplication: an event delivered
+	// again (after a crash, see the package's delivery guarantee) carries
+	// the same Key. Final events have "ShopNo/OrderNo/kind", pending ones
+	// "ShopNo/OrderNo/pending/Attempt".
 	Key       string
 	Kind      Kind
+	ShopNo    string
 	OrderNo   string
 	Attempt   int       // checks of this order so far, this one included
-	CheckedAt time.Time // the reconciler's clock at the check
+	CheckedAt time.Time // when the check was decided (the database's clock with River)
 
 	// From the bank's record, when it has one.
 	PayStatus    sinopac.PayStatus
@@ -50,6 +74,9 @@ type Event struct {
 
 func (e Event) String() string {
 	s := fmt.Sprintf("%s %s (check %d)", e.OrderNo, e.Kind, e.Attempt)
+	if e.ShopNo != "" {
+		s = e.ShopNo + " " + s
+	}
 	switch e.Kind {
 	case Paid, Authorized:
 		s += fmt.Sprintf(": %s at %s", e.Amount, e.PayDate.In(sinopac.Taipei).Format("2006-01-02 15:04"))
@@ -63,36 +90,11 @@ func (e Event) String() string {
 	return s
 }
 
-// eventFor builds the event of a check. o is the bank's record (nil if it
-// has none); final is false for an order to check again.
-func eventFor(e Entry, o *sinopac.Order, attempt int, now time.Time) Event {
-	ev := Event{Kind: StillPending, OrderNo: e.OrderNo, Attempt: attempt, CheckedAt: now, Tracked: e.PendingOrder}
-	if o == nil {
-		ev.Reason = "the bank has no such order"
-		return ev
+// EventKey is the Key of the event of kind for an order at its attempt-th
+// check (attempt matters only for StillPending).
+func EventKey(shopNo, orderNo string, kind Kind, attempt int) string {
+	if kind == StillPending {
+		return fmt.Sprintf("%s/%s/%s/%d", shopNo, orderNo, kind, attempt)
 	}
-	ev.Order = o
-	ev.PayStatus, ev.Amount, ev.Reason = o.PayStatus, o.Amount, o.PayStatus.Label()
-	ev.PayDate = o.PayDate.Time()
-	switch st := o.PayStatus; {
-	case o.Refunded():
-		ev.Kind, ev.RefundAmount = Refunded, o.RefundAmount
-	case st.Paid():
-		ev.Kind = Paid
-	case st.Authorized():
-		ev.Kind = Authorized
-	case st.Expired():
-		ev.Kind = Expired
-	case st.Cancelled():
-		ev.Kind = Cancelled
-	}
-	return ev
-}
-
-func (ev *Event) setKey() {
-	if ev.Kind == StillPending {
-		ev.Key = fmt.Sprintf("%s/%s/%d", ev.OrderNo, ev.Kind, ev.Attempt)
-	} else {
-		ev.Key = ev.OrderNo + "/" + string(ev.Kind)
-	}
+	return shopNo + "/" + orderNo + "/" + string(kind)
 }

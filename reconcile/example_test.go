@@ -29,19 +29,19 @@ func ExampleReconciler_Run() {
 		panic(err)
 	}
 	defer store.Close()
-	r, _ := reconcile.New(client, store, func(ctx context.Context, e reconcile.Event) error {
+	r, _ := reconcile.New(reconcile.SingleShop(client), store, func(ctx context.Context, e reconcile.Event) error {
 		// Apply e to the merchant's order (once per e.Key), then return nil.
 		fmt.Println(e.Key, e.Amount, e.PayDate.Format("15:04"))
 		return nil
 	}, reconcile.WithClock(clock))
 
 	ctx := context.Background()
-	_ = r.Track(ctx, reconcile.PendingOrder{OrderNo: "C1", PayType: sinopac.PayTypeCard, Amount: sinopac.TWD(799),
+	_ = r.Track(ctx, reconcile.PendingOrder{ShopNo: bank.ShopNo(), OrderNo: "C1", PayType: sinopac.PayTypeCard, Amount: sinopac.TWD(799),
 		CreatedAt: now, ExpiresAt: now.Add(30 * time.Minute)})
 	now = now.Add(time.Hour)
 	sum, err := r.Run(ctx)
 	fmt.Println(sum.Checked, "checked", err)
 	// Output:
-	// C1/paid NT$799.00 09:02
+	// NA0249_001/C1/paid NT$799.00 09:02
 	// 1 checked <nil>
 }

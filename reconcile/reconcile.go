@@ -3,12 +3,22 @@
 // retries, a lost PayToken …): the last line of defence against lost
 // orders (掉單).
 //
-// A Reconciler keeps the orders it is told about (Track) in a durable Store
-// — SQLite for one process (OpenSQLite), PostgreSQL for several replicas
-// (OpenPostgres) — and on each pass (Run, or the Start loop) asks the bank
-// about those due for a check, following a backoff schedule until the order
-// is resolved or its expiry plus a grace period has passed. Each check ends
-// in one Event for the merchant's Handler.
+// It has two backends, sharing one decision logic (Policy: which event a
+// bank record means, when the next check is due, when to give up) and one
+// way of asking the bank (an OrderNo query, or one range walk for orders
+// created close together, paced per shop):
+//
+//   - Reconciler, in this package: one process, its state in a SQLite file
+//     (OpenSQLite). Passes (Run, or the Start loop) claim the due orders,
+//     ask the bank and hand each check's Event to the Handler.
+//   - reconcile/riverpg: several processes sharing PostgreSQL, on the River
+//     job queue: one job per order, enqueued in the merchant's own
+//     transaction (TrackTx), the final event applied in the same
+//     transaction as the job's completion.
+//
+// Both serve many shops: every PendingOrder names its ShopNo, and a
+// Resolver — (*sinopac.ClientSet).Client has its shape — gives the client
+// of each shop.
 //
 // # Delivery guarantee
 //
@@ -17,22 +27,30 @@
 // A crash (or a store failure) between the Handler's return and the store
 // write makes the next pass check the order again and deliver its event
 // again — once more per such crash, never zero times. A repeated event has
-// the same Event.Key (final events: "OrderNo/kind"), so the Handler makes
-// delivery exactly-once by recording keys it has applied, ideally in the
-// same transaction as its own order update. A Handler error leaves the
-// order claimed until its lease ends; it is then checked again.
+// the same Event.Key, so the Handler makes delivery exactly-once by
+// recording keys it has applied, ideally in the same transaction as its
+// own order update. A Handler error leaves the order claimed until its
+// lease ends; it is then checked again.
 //
-// # Replicas
+// # Leases
 //
 // A pass claims due orders with a lease (WithLease, default 5 min) before
-// asking the bank; replicas sharing a PostgreSQL store never claim the same
-// order at the same time (FOR UPDATE SKIP LOCKED), and the claims of a
-// replica that died run out with the lease. A pass that takes longer than
-// the lease may see its writes refused (ErrLeaseLost) while another replica
-// checks the order: keep the lease well above a pass's duration.
+// asking the bank, and extends the leases of its batch while it works on
+// it: before each event it hands over, and every third of the lease in the
+// background, so a slow Handler does not let another process (sharing the
+// file) claim the same orders. Before handing over an event the pass
+// checks that it still holds that order's lease; the claims of a process
+// that died run out with the lease.
+//
+// # Rate
+//
+// The gateway answers HTTP 429 above about 5 requests a second per shop.
+// A Reconciler spaces each shop's requests (every OrderQuery is two: Nonce
+// and Order) to WithShopRate (default DefaultShopRate).
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -42,9 +60,12 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/funbiz-go/sinopac"
+	"github.com/funbiz-go/sinopac/reconcile/internal/lookup"
+	"golang.org/x/time/rate"
 )
 
 // Handler receives each check's Event. Returning an error means "not
@@ -52,27 +73,27 @@ import (
 // Run calls it from one goroutine at a time.
 type Handler func(ctx context.Context, e Event) error
 
-// DefaultSchedule is the wait before each check of an order still pending:
-// the first check 10 minutes after creation, then 30 min, 1 h, 3 h and 6 h
-// after the previous one, then every 12 h (the last value repeats).
-var DefaultSchedule = []time.Duration{10 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour}
-
 // Defaults of the options.
 const (
-	DefaultGrace     = 24 * time.Hour
 	DefaultLease     = 5 * time.Minute
 	DefaultBatchSize = 200
+	// DefaultShopRate is the default bound on a shop's requests a second
+	// (the gateway's limit is about 5).
+	DefaultShopRate = 4.0
+	// DefaultRangeMin and DefaultRangeSpan: at least 3 due orders created
+	// within 6 h of each other are looked up with one range walk.
+	DefaultRangeMin  = 3
+	DefaultRangeSpan = 6 * time.Hour
 )
 
 // Reconciler checks tracked orders with the bank. It is safe for
 // concurrent use; several Reconcilers (processes) may share one store.
 type Reconciler struct {
-	client *sinopac.Client
-	store  Store
-	handle Handler
+	resolve Resolver
+	store   Store
+	handle  Handler
 
-	schedule  []time.Duration
-	grace     time.Duration
+	policy    Policy
 	lease     time.Duration
 	batch     int
 	now       func() time.Time
@@ -81,6 +102,10 @@ type Reconciler struct {
 	rangeMin  int
 	rangeSpan time.Duration
 	report    func(Summary, error)
+	shopRate  float64
+
+	mu     sync.Mutex
+	pacers map[string]*rate.Limiter
 }
 
 // Option configures a Reconciler.
@@ -90,29 +115,30 @@ type Option func(*Reconciler) error
 // last one repeats until the order's expiry plus grace.
 func WithSchedule(waits ...time.Duration) Option {
 	return func(r *Reconciler) error {
-		if len(waits) == 0 || slices.ContainsFunc(waits, func(d time.Duration) bool { return d <= 0 }) {
-			return &sinopac.ValidationError{Field: "Schedule", Reason: "needs at least one positive wait"}
+		p := Policy{Waits: slices.Clone(waits), Grace: r.policy.Grace}
+		if err := p.Validate(); err != nil {
+			return err
 		}
-		r.schedule = slices.Clone(waits)
+		r.policy.Waits = p.Waits
 		return nil
 	}
 }
 
 // WithGrace sets how long after an order's ExpiresAt it is still checked
-// before GaveUp (default DefaultGrace: the bank's records can lag, and an
-// ATM transfer made just before the deadline is booked later).
+// before GaveUp (default DefaultGrace).
 func WithGrace(d time.Duration) Option {
 	return func(r *Reconciler) error {
 		if d < 0 {
 			return &sinopac.ValidationError{Field: "Grace", Reason: "must not be negative"}
 		}
-		r.grace = d
+		r.policy.Grace = d
 		return nil
 	}
 }
 
-// WithLease sets how long a pass holds the orders it claimed (default
-// DefaultLease); after a crash they are checked again once it has run out.
+// WithLease sets how long a claim holds without being extended (default
+// DefaultLease); after a crash the orders are checked again once it has
+// run out.
 func WithLease(d time.Duration) Option {
 	return func(r *Reconciler) error {
 		if d < time.Second {
@@ -124,7 +150,7 @@ func WithLease(d time.Duration) Option {
 }
 
 // WithBatchSize sets how many orders a pass claims at a time (default
-// DefaultBatchSize). Smaller batches share work more evenly among replicas.
+// DefaultBatchSize).
 func WithBatchSize(n int) Option {
 	return func(r *Reconciler) error {
 		if n < 1 {
@@ -159,15 +185,28 @@ func WithOwner(id string) Option {
 }
 
 // WithRangeQueries sets when orders are looked up together: at least
-// minOrders due orders created within span are resolved with one range
-// query (QueryAllOrders) instead of one OrderNo query each (defaults 3 and
-// 6 h). minOrders 0 turns range queries off.
+// minOrders due orders of one shop created within span are resolved with
+// one range walk (QueryAllOrders) instead of one OrderNo query each
+// (defaults DefaultRangeMin and DefaultRangeSpan). minOrders 0 turns range
+// queries off.
 func WithRangeQueries(minOrders int, span time.Duration) Option {
 	return func(r *Reconciler) error {
 		if minOrders < 0 || span <= 0 {
 			return &sinopac.ValidationError{Field: "RangeQueries", Reason: "needs minOrders >= 0 and a positive span"}
 		}
 		r.rangeMin, r.rangeSpan = minOrders, span
+		return nil
+	}
+}
+
+// WithShopRate bounds each shop's requests to perSecond (default
+// DefaultShopRate), in bursts of at most one query (two requests).
+func WithShopRate(perSecond float64) Option {
+	return func(r *Reconciler) error {
+		if perSecond <= 0 {
+			return &sinopac.ValidationError{Field: "ShopRate", Reason: "must be positive"}
+		}
+		r.shopRate = perSecond
 		return nil
 	}
 }
@@ -184,20 +223,22 @@ func WithReport(f func(Summary, error)) Option {
 	return func(r *Reconciler) error { r.report = f; return nil }
 }
 
-// New returns a Reconciler that asks the bank through client, keeps its
-// state in store and delivers events to handle.
-func New(client *sinopac.Client, store Store, handle Handler, opts ...Option) (*Reconciler, error) {
+// New returns a Reconciler that asks the bank through the clients resolve
+// gives for each shop, keeps its state in store and delivers events to
+// handle. For one shop, resolve is SingleShop(client); for many,
+// clientSet.Client.
+func New(resolve Resolver, store Store, handle Handler, opts ...Option) (*Reconciler, error) {
 	switch {
-	case client == nil:
-		return nil, &sinopac.ValidationError{Field: "Client", Reason: "is nil"}
+	case resolve == nil:
+		return nil, &sinopac.ValidationError{Field: "Resolver", Reason: "is nil"}
 	case store == nil:
 		return nil, &sinopac.ValidationError{Field: "Store", Reason: "is nil"}
 	case handle == nil:
 		return nil, &sinopac.ValidationError{Field: "Handler", Reason: "is nil"}
 	}
-	r := &Reconciler{client: client, store: store, handle: handle, schedule: DefaultSchedule,
-		grace: DefaultGrace, lease: DefaultLease, batch: DefaultBatchSize, now: time.Now,
-		rangeMin: 3, rangeSpan: 6 * time.Hour}
+	r := &Reconciler{resolve: resolve, store: store, handle: handle, policy: DefaultPolicy(),
+		lease: DefaultLease, batch: DefaultBatchSize, now: time.Now, rangeMin: DefaultRangeMin,
+		rangeSpan: DefaultRangeSpan, shopRate: DefaultShopRate, pacers: map[string]*rate.Limiter{}}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, err
@@ -212,31 +253,26 @@ func New(client *sinopac.Client, store Store, handle Handler, opts ...Option) (*
 	return r, nil
 }
 
-// Track starts watching o. Its first check is due at CreatedAt plus the
-// first wait of the schedule (or at the next pass, if that is past).
-// Tracking an OrderNo already tracked changes nothing.
+// Policy is the reconciler's decision logic (schedule and grace).
+func (r *Reconciler) Policy() Policy {
+	return Policy{Waits: slices.Clone(r.policy.Waits), Grace: r.policy.Grace}
+}
+
+// Track starts watching o. Its first check is due at Policy.FirstCheck
+// (or at the next pass, if that is past). Tracking an order already
+// tracked (same ShopNo and OrderNo) changes nothing.
 func (r *Reconciler) Track(ctx context.Context, o PendingOrder) error {
-	switch {
-	case o.OrderNo == "" || len(o.OrderNo) > 50:
-		return &sinopac.ValidationError{Field: "OrderNo", Reason: "must be 1 to 50 bytes"}
-	case o.CreatedAt.IsZero():
-		return &sinopac.ValidationError{Field: "CreatedAt", Reason: "is required"}
-	case o.ExpiresAt.Before(o.CreatedAt):
-		return &sinopac.ValidationError{Field: "ExpiresAt", Reason: "is required and must not be before CreatedAt"}
+	if err := o.Validate(); err != nil {
+		return err
 	}
-	switch o.PayType {
-	case "", sinopac.PayTypeATM, sinopac.PayTypeCard, sinopac.PayTypeMobile, sinopac.PayTypeCardTrust:
-	default:
-		return &sinopac.ValidationError{Field: "PayType", Reason: "must be A, C, M or P (OrderQuery does not list wallet orders)"}
-	}
-	return r.store.Add(ctx, o, o.CreatedAt.Add(r.schedule[0]))
+	return r.store.Add(ctx, o, r.policy.FirstCheck(o))
 }
 
 // Summary counts what a pass did.
 type Summary struct {
 	Checked  int          // orders checked (events produced)
 	Events   map[Kind]int // events accepted by the handler, by kind
-	Queries  int          // bank lookups: range walks plus single-order queries
+	Queries  int          // bank lookups: range pages plus single-order queries
 	Failed   int          // orders left for later: lookup, handler or store failure
 	Duration time.Duration
 }
@@ -306,42 +342,72 @@ func (r *Reconciler) Start(ctx context.Context, interval time.Duration) error {
 	}
 }
 
+// heartbeat extends the owner's leases every third of the lease until
+// stop is called, so that a slow Handler keeps the batch claimed.
+func (r *Reconciler) heartbeat(ctx context.Context, keys []OrderKey) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(r.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.store.Extend(ctx, r.owner, keys, r.now(), r.lease); err != nil && r.log != nil && ctx.Err() == nil {
+					r.log.LogAttrs(ctx, slog.LevelWarn, "qpay reconcile lease heartbeat", slog.Any("error", err))
+				}
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
 // process handles one claimed batch.
 func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) []error {
+	slices.SortFunc(batch, func(a, b Entry) int {
+		return cmp.Or(strings.Compare(a.ShopNo, b.ShopNo), strings.Compare(a.OrderNo, b.OrderNo))
+	})
+	keys := make([]OrderKey, len(batch))
+	for i, e := range batch {
+		keys[i] = e.Key()
+	}
+	stop := r.heartbeat(ctx, keys)
+	defer stop()
 	found, failed, queries, lookupErr := r.lookup(ctx, batch)
 	sum.Queries += queries
 	var errs []error
 	if lookupErr != nil {
 		errs = append(errs, lookupErr)
 	}
-	slices.SortFunc(batch, func(a, b Entry) int { return strings.Compare(a.OrderNo, b.OrderNo) })
-	var unhandled []string
+	var unhandled []OrderKey
 	for i, e := range batch {
 		if ctx.Err() != nil {
 			for _, rest := range batch[i:] {
-				unhandled = append(unhandled, rest.OrderNo)
+				unhandled = append(unhandled, rest.Key())
 			}
 			break
 		}
-		if failed[e.OrderNo] {
+		if failed[e.Key()] {
 			sum.Failed++ // its lease runs out; a later pass retries
 			continue
 		}
+		// Extend the batch's leases and make sure this one is still ours:
+		// never hand over an event of an order another pass may hold.
 		now := r.now()
-		ev := eventFor(e, found[e.OrderNo], e.Attempts+1, now)
-		deadline := e.ExpiresAt.Add(r.grace)
-		if ev.Kind == StillPending {
-			if !now.Before(deadline) {
-				ev.Kind = GaveUp
-				ev.Reason = fmt.Sprintf("still unresolved %s after expiry (%s)", r.grace, ev.Reason)
-			} else {
-				ev.NextCheck = now.Add(r.schedule[min(ev.Attempt, len(r.schedule)-1)])
-				if ev.NextCheck.After(deadline) {
-					ev.NextCheck = deadline // one last look at the deadline
-				}
-			}
+		held, err := r.store.Extend(context.WithoutCancel(ctx), r.owner, keys[i:], now, r.lease)
+		if err != nil {
+			sum.Failed++
+			errs = append(errs, err)
+			continue
 		}
-		ev.setKey()
+		if !slices.Contains(held, e.Key()) {
+			sum.Failed++
+			errs = append(errs, fmt.Errorf("reconcile: %s: %w", e.Key(), ErrLeaseLost))
+			continue
+		}
+		ev := r.policy.Decide(e.PendingOrder, found[e.Key()], e.Attempts+1, now)
 		sum.Checked++
 		if err := r.handle(ctx, ev); err != nil {
 			sum.Failed++
@@ -349,11 +415,10 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 			continue
 		}
 		// The event is delivered; a crash before this write repeats it.
-		var err error
 		if ev.Kind.Final() {
-			err = r.store.Finish(context.WithoutCancel(ctx), r.owner, e.OrderNo, ev.Attempt, ev.Kind, now)
+			err = r.store.Finish(context.WithoutCancel(ctx), r.owner, e.Key(), ev.Attempt, ev.Kind, now)
 		} else {
-			err = r.store.Reschedule(context.WithoutCancel(ctx), r.owner, e.OrderNo, ev.Attempt, ev.NextCheck)
+			err = r.store.Reschedule(context.WithoutCancel(ctx), r.owner, e.Key(), ev.Attempt, ev.NextCheck)
 		}
 		if err != nil {
 			sum.Failed++
@@ -373,57 +438,90 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 	return errs
 }
 
-// rangePad widens a range query around the tracked creation times: the
-// bank's TSDate is stamped when it receives OrderCreate.
-const rangePad = 10 * time.Minute
+// pace returns the request pacer of shopNo.
+func (r *Reconciler) pace(shopNo string) lookup.Pace {
+	r.mu.Lock()
+	l, ok := r.pacers[shopNo]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(r.shopRate), lookup.RequestsPerQuery)
+		r.pacers[shopNo] = l
+	}
+	r.mu.Unlock()
+	return func(ctx context.Context, n int) error { return l.WaitN(ctx, n) }
+}
 
-// lookup asks the bank about the batch: clusters of orders created close
-// together with one range walk, the rest (and whatever a walk missed) one
-// OrderNo query each. found holds the bank's record per OrderNo (absent:
-// the bank has none); failed lists orders whose lookup failed.
-func (r *Reconciler) lookup(ctx context.Context, batch []Entry) (found map[string]*sinopac.Order, failed map[string]bool, queries int, err error) {
+// lookup asks the bank about the batch, each shop's orders with its own
+// client and pacing, the shops concurrently. found holds the bank's record
+// per order (absent: the bank has none); failed lists orders whose lookup
+// failed.
+func (r *Reconciler) lookup(ctx context.Context, batch []Entry) (found map[OrderKey]*sinopac.Order, failed map[OrderKey]bool, queries int, err error) {
+	byShop := map[string][]Entry{}
+	for _, e := range batch {
+		byShop[e.ShopNo] = append(byShop[e.ShopNo], e)
+	}
+	found, failed = map[OrderKey]*sinopac.Order{}, map[OrderKey]bool{}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, 4)
+	)
+	for shop, entries := range byShop {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f, fl, q, err := r.lookupShop(ctx, shop, entries)
+			mu.Lock()
+			defer mu.Unlock()
+			for no, o := range f {
+				found[OrderKey{shop, no}] = o
+			}
+			for no := range fl {
+				failed[OrderKey{shop, no}] = true
+			}
+			queries += q
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return found, failed, queries, errors.Join(errs...)
+}
+
+// lookupShop looks up one shop's entries: clusters with a range walk, the
+// rest (and whatever a walk missed) with one OrderNo query each.
+func (r *Reconciler) lookupShop(ctx context.Context, shop string, entries []Entry) (found map[string]*sinopac.Order, failed map[string]bool, queries int, err error) {
 	found, failed = map[string]*sinopac.Order{}, map[string]bool{}
-	byTime := slices.Clone(batch)
-	slices.SortFunc(byTime, func(a, b Entry) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	client, err := r.resolve(ctx, shop)
+	if err != nil {
+		for _, e := range entries {
+			failed[e.OrderNo] = true
+		}
+		return found, failed, 0, fmt.Errorf("reconcile: shop %s: %w", shop, err)
+	}
+	pace := r.pace(shop)
 	var errs []error
-	var singles []Entry
-	for i := 0; i < len(byTime); {
-		j := i + 1
-		for j < len(byTime) && byTime[j].CreatedAt.Sub(byTime[i].CreatedAt) <= r.rangeSpan {
-			j++
-		}
-		cluster := byTime[i:j]
-		i = j
-		if r.rangeMin == 0 || len(cluster) < r.rangeMin {
-			singles = append(singles, cluster...)
-			continue
-		}
-		want := map[string]bool{}
-		pt := cluster[0].PayType
+	clusters, singles := lookup.Clusters(entries, func(e Entry) time.Time { return e.CreatedAt }, r.rangeMin, r.rangeSpan)
+	for _, cluster := range clusters {
+		w := lookup.Window{PayType: cluster[0].PayType, From: cluster[0].CreatedAt, To: cluster[len(cluster)-1].CreatedAt, Want: map[string]bool{}}
 		for _, e := range cluster {
-			want[e.OrderNo] = true
-			if e.PayType != pt {
-				pt = ""
+			w.Want[e.OrderNo] = true
+			if e.PayType != w.PayType {
+				w.PayType = ""
 			}
 		}
-		q := sinopac.QueryConditions{PayType: pt,
-			OrderDateTimeS: cluster[0].CreatedAt.Add(-rangePad), OrderDateTimeE: cluster[len(cluster)-1].CreatedAt.Add(rangePad)}
-		// The walk may cost at most half of what single queries would; what
-		// it has not found by then is looked up singly.
-		pages := 0
-		orders, werr := r.client.QueryAllOrders(ctx, q, sinopac.WithMaxPages(max(1, len(cluster)/2)),
-			sinopac.WithProgress(func(p sinopac.Progress) { pages = p.Pages }))
+		listed, pages, werr := lookup.Range(ctx, client, pace, w, lookup.MaxPages(len(cluster)))
 		queries += pages
 		if werr != nil && ctx.Err() != nil {
 			errs = append(errs, werr)
 		}
-		for k := range orders {
-			if o := &orders[k]; want[o.OrderNo] {
-				found[o.OrderNo] = pickLatest(found[o.OrderNo], o)
-			}
-		}
 		for _, e := range cluster {
-			if found[e.OrderNo] == nil {
+			if o := listed[e.OrderNo]; o != nil {
+				found[e.OrderNo] = o
+			} else {
+				// Not listed (the walk stopped early, or the bank has
+				// none): the OrderNo query decides.
 				singles = append(singles, e)
 			}
 		}
@@ -433,25 +531,16 @@ func (r *Reconciler) lookup(ctx context.Context, batch []Entry) (found map[strin
 			failed[e.OrderNo] = true
 			continue
 		}
-		resp, qerr := r.client.QueryOrders(ctx, sinopac.QueryConditions{OrderNo: e.OrderNo})
+		o, qerr := lookup.Order(ctx, client, pace, e.OrderNo)
 		queries++
 		if qerr != nil {
 			failed[e.OrderNo] = true
-			errs = append(errs, fmt.Errorf("reconcile: look up %s: %w", e.OrderNo, qerr))
+			errs = append(errs, qerr)
 			continue
 		}
-		for k := range resp.OrderList {
-			found[e.OrderNo] = pickLatest(found[e.OrderNo], &resp.OrderList[k])
+		if o != nil {
+			found[e.OrderNo] = o
 		}
 	}
 	return found, failed, queries, errors.Join(errs...)
-}
-
-// pickLatest keeps the most recent of an OrderNo's transactions.
-func pickLatest(have, o *sinopac.Order) *sinopac.Order {
-	if have == nil || o.TSDate.Time().After(have.TSDate.Time()) {
-		c := *o
-		return &c
-	}
-	return have
 }

@@ -63,16 +63,20 @@ func simOrder(no string, pt sinopac.PayType, at time.Time, status string) sinopa
 		PayType: pt, PayStatus: sinopac.PayStatus(status), RefundFlag: "N", PrdtName: "test"}
 }
 
-func newSim(t *testing.T, clk *clock) (*qpaytest.Server, *sinopac.Client) {
+func newSim(t *testing.T, clk *clock, opts ...qpaytest.Option) (*qpaytest.Server, reconcile.Resolver) {
 	t.Helper()
-	sim := qpaytest.NewServer(qpaytest.WithClock(clk.Now))
+	sim := qpaytest.NewServer(append([]qpaytest.Option{qpaytest.WithClock(clk.Now)}, opts...)...)
 	t.Cleanup(sim.Close)
 	c, err := sim.NewClient()
 	require.NoError(t, err)
-	return sim, c
+	return sim, reconcile.SingleShop(c)
 }
 
-func openSQLite(t *testing.T, path string) *reconcile.SQLStore {
+const shop = qpaytest.DemoShopNo
+
+func key(no string) reconcile.OrderKey { return reconcile.OrderKey{ShopNo: shop, OrderNo: no} }
+
+func openSQLite(t *testing.T, path string) *reconcile.SQLiteStore {
 	t.Helper()
 	s, err := reconcile.OpenSQLite(path)
 	require.NoError(t, err)
@@ -102,7 +106,7 @@ func TestReconcilerOutcomes(t *testing.T) {
 		simOrder("NEVER", "M", t0.Add(5*time.Minute), "1M200"),
 	)
 	track := func(no string, pt sinopac.PayType, created time.Time, ttl time.Duration) {
-		require.NoError(t, r.Track(ctx, reconcile.PendingOrder{OrderNo: no, PayType: pt, Amount: sinopac.TWD(500), CreatedAt: created, ExpiresAt: created.Add(ttl)}))
+		require.NoError(t, r.Track(ctx, reconcile.PendingOrder{ShopNo: shop, OrderNo: no, PayType: pt, Amount: sinopac.TWD(500), CreatedAt: created, ExpiresAt: created.Add(ttl)}))
 	}
 	track("PAIDLATE", "A", t0, 7*24*time.Hour)
 	track("EXPIRES", "A", t0.Add(time.Minute), 7*24*time.Hour)
@@ -132,11 +136,11 @@ func TestReconcilerOutcomes(t *testing.T) {
 	for _, e := range evs {
 		switch e.OrderNo {
 		case "R1":
-			assert.Equal(t, "R1/refunded", e.Key)
+			assert.Equal(t, shop+"/R1/refunded", e.Key)
 			assert.Equal(t, sinopac.TWD(200), e.RefundAmount)
 			assert.Equal(t, sinopac.TWD(500), e.Amount)
 		case "PAIDLATE":
-			assert.Equal(t, "PAIDLATE/pending/1", e.Key)
+			assert.Equal(t, shop+"/PAIDLATE/pending/1", e.Key)
 			assert.Equal(t, 1, e.Attempt)
 			assert.Equal(t, clk.Now().Add(30*time.Minute), e.NextCheck, "second wait of the schedule")
 		case "UNKNOWN":
@@ -189,7 +193,7 @@ func TestReconcilerOutcomes(t *testing.T) {
 		assert.Contains(t, e.Reason, "after expiry")
 	}
 	for no, kind := range map[string]reconcile.Kind{"PAIDLATE": reconcile.Paid, "NEVER": reconcile.GaveUp, "R1": reconcile.Refunded} {
-		e, err := store.Get(ctx, no)
+		e, err := store.Get(ctx, key(no))
 		require.NoError(t, err)
 		assert.True(t, e.Done)
 		assert.Equal(t, kind, e.Outcome)
@@ -208,7 +212,7 @@ type crashingStore struct {
 
 var errCrashed = errors.New("process crashed")
 
-func (s *crashingStore) Finish(ctx context.Context, owner, orderNo string, attempts int, k reconcile.Kind, at time.Time) error {
+func (s *crashingStore) Finish(ctx context.Context, owner string, key reconcile.OrderKey, attempts int, k reconcile.Kind, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.n--; s.n <= 0 || s.dead {
@@ -216,10 +220,12 @@ func (s *crashingStore) Finish(ctx context.Context, owner, orderNo string, attem
 		s.cancel()
 		return errCrashed
 	}
-	return s.Store.Finish(ctx, owner, orderNo, attempts, k, at)
+	return s.Store.Finish(ctx, owner, key, attempts, k, at)
 }
 
-func (s *crashingStore) Release(context.Context, string, []string) error { return errCrashed }
+func (s *crashingStore) Release(context.Context, string, []reconcile.OrderKey) error {
+	return errCrashed
+}
 
 func TestReconcilerRestartMidRun(t *testing.T) {
 	t.Parallel()
@@ -246,7 +252,7 @@ func TestReconcilerRestartMidRun(t *testing.T) {
 	r1, err := reconcile.New(client, crash, rec.handle, reconcile.WithClock(clk.Now), reconcile.WithBatchSize(30))
 	require.NoError(t, err)
 	for _, o := range orders {
-		require.NoError(t, r1.Track(ctx1, reconcile.PendingOrder{OrderNo: o.OrderNo, PayType: "C", CreatedAt: o.TSDate.Time(), ExpiresAt: o.TSDate.Time().Add(time.Hour)}))
+		require.NoError(t, r1.Track(ctx1, reconcile.PendingOrder{ShopNo: shop, OrderNo: o.OrderNo, PayType: "C", CreatedAt: o.TSDate.Time(), ExpiresAt: o.TSDate.Time().Add(time.Hour)}))
 	}
 	clk.Set(t0.Add(2 * time.Hour))
 	_, err = r1.Run(ctx1)
@@ -284,7 +290,7 @@ func TestReconcilerRestartMidRun(t *testing.T) {
 	}
 	assert.Equal(t, 1, repeated, "exactly the event delivered before the crash is repeated")
 	for _, o := range orders {
-		e, err := store2.Get(t.Context(), o.OrderNo)
+		e, err := store2.Get(t.Context(), key(o.OrderNo))
 		require.NoError(t, err)
 		assert.True(t, e.Done, o.OrderNo)
 	}
@@ -306,7 +312,7 @@ func TestReconcilerHandlerErrorRetriesLater(t *testing.T) {
 		return nil
 	}, reconcile.WithClock(clk.Now))
 	require.NoError(t, err)
-	require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{OrderNo: "A1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{ShopNo: shop, OrderNo: "A1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	clk.Advance(time.Hour)
 	_, err = r.Run(t.Context())
 	require.ErrorContains(t, err, "db down")
@@ -319,7 +325,7 @@ func TestReconcilerHandlerErrorRetriesLater(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, got[0].Key, got[1].Key)
-	e, err := store.Get(t.Context(), "A1")
+	e, err := store.Get(t.Context(), key("A1"))
 	require.NoError(t, err)
 	assert.Equal(t, reconcile.Paid, e.Outcome)
 }
@@ -332,7 +338,7 @@ func TestReconcilerBankDownLeavesOrders(t *testing.T) {
 	rec := &recorder{}
 	r, err := reconcile.New(client, store, rec.handle, reconcile.WithClock(clk.Now))
 	require.NoError(t, err)
-	require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{OrderNo: "B1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{ShopNo: shop, OrderNo: "B1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	clk.Advance(time.Hour)
 	sim.InjectFault(qpaytest.Fault{Service: "OrderQuery", Times: -1, Code: sinopac.CodeQueryFailed})
 	sum, err := r.Run(t.Context())
@@ -340,7 +346,7 @@ func TestReconcilerBankDownLeavesOrders(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 1, sum.Failed)
 	assert.Empty(t, rec.take(), "no event without an answer from the bank")
-	e, err := store.Get(t.Context(), "B1")
+	e, err := store.Get(t.Context(), key("B1"))
 	require.NoError(t, err)
 	assert.False(t, e.Done)
 	assert.Zero(t, e.Attempts)
@@ -380,10 +386,11 @@ func TestTrackValidation(t *testing.T) {
 		o     reconcile.PendingOrder
 		field string
 	}{
-		{reconcile.PendingOrder{CreatedAt: t0, ExpiresAt: t0}, "OrderNo"},
-		{reconcile.PendingOrder{OrderNo: "X", ExpiresAt: t0}, "CreatedAt"},
-		{reconcile.PendingOrder{OrderNo: "X", CreatedAt: t0}, "ExpiresAt"},
-		{reconcile.PendingOrder{OrderNo: "X", PayType: "W", CreatedAt: t0, ExpiresAt: t0}, "PayType"},
+		{reconcile.PendingOrder{OrderNo: "X", CreatedAt: t0, ExpiresAt: t0}, "ShopNo"},
+		{reconcile.PendingOrder{ShopNo: shop, CreatedAt: t0, ExpiresAt: t0}, "OrderNo"},
+		{reconcile.PendingOrder{ShopNo: shop, OrderNo: "X", ExpiresAt: t0}, "CreatedAt"},
+		{reconcile.PendingOrder{ShopNo: shop, OrderNo: "X", CreatedAt: t0}, "ExpiresAt"},
+		{reconcile.PendingOrder{ShopNo: shop, OrderNo: "X", PayType: "W", CreatedAt: t0, ExpiresAt: t0}, "PayType"},
 	} {
 		err := r.Track(t.Context(), tc.o)
 		var ve *sinopac.ValidationError
@@ -398,8 +405,8 @@ func TestTrackValidation(t *testing.T) {
 
 func TestEventString(t *testing.T) {
 	t.Parallel()
-	e := reconcile.Event{OrderNo: "A1", Kind: reconcile.Paid, Attempt: 2, Amount: sinopac.TWD(799), PayDate: t0}
-	assert.Equal(t, "A1 paid (check 2): NT$799.00 at 2026-11-02 10:00", e.String())
+	e := reconcile.Event{ShopNo: "S1", OrderNo: "A1", Kind: reconcile.Paid, Attempt: 2, Amount: sinopac.TWD(799), PayDate: t0}
+	assert.Equal(t, "S1 A1 paid (check 2): NT$799.00 at 2026-11-02 10:00", e.String())
 	assert.True(t, slices.ContainsFunc([]reconcile.Kind{reconcile.GaveUp}, reconcile.Kind.Final))
 	assert.False(t, reconcile.StillPending.Final())
 }
@@ -426,7 +433,7 @@ func TestReconcilerBusyWindowBoundsQueries(t *testing.T) {
 		o := simOrder(no, "C", at, "1C400")
 		o.PayDate = sinopac.At(at.Add(time.Minute))
 		sim.AddOrders(o)
-		require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{OrderNo: no, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}))
+		require.NoError(t, r.Track(t.Context(), reconcile.PendingOrder{ShopNo: shop, OrderNo: no, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}))
 	}
 	clk.Set(t0.Add(8 * time.Hour))
 	sum, err := r.Run(t.Context())

@@ -13,7 +13,10 @@ import (
 // and its table. The file is in WAL mode with a busy timeout, so a second
 // process on the same file waits instead of failing; one process holds one
 // connection (SQLite has one writer at a time anyway).
-func OpenSQLite(path string) (*SQLStore, error) {
+//
+// A file made by an earlier version (without the shop_no column) is
+// refused with an error that says so: track its orders again.
+func OpenSQLite(path string) (*SQLiteStore, error) {
 	if path == "" {
 		return nil, fmt.Errorf("reconcile: OpenSQLite needs a file path")
 	}
@@ -24,10 +27,19 @@ func OpenSQLite(path string) (*SQLStore, error) {
 		return nil, fmt.Errorf("reconcile: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &SQLStore{db: db, table: DefaultTable}
-	if err := s.init(context.Background()); err != nil {
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("reconcile: create schema in %s: %w", path, err)
 	}
-	return s, nil
+	var shopCol int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('`+Table+`') WHERE name = 'shop_no'`).Scan(&shopCol); err != nil || shopCol == 0 {
+		db.Close()
+		return nil, fmt.Errorf("reconcile: %s holds a table %s without shop_no (made by an earlier version): track the orders in a new file", path, Table)
+	}
+	if _, err := db.ExecContext(ctx, index); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reconcile: create index in %s: %w", path, err)
+	}
+	return &SQLiteStore{db: db}, nil
 }

@@ -187,7 +187,7 @@ Exit codes:
 
 	// reconcile prints its events itself, as they are delivered.
 	rec := a.reconcileCommand()
-	limitOutputs(rec, "table", "json", "csv")
+	limitOutputs(rec, "table", "json", "csv", "jsonl")
 	root.AddCommand(
 		a.queryCommand(),
 		a.payQueryCommand(),

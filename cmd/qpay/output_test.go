@@ -193,8 +193,7 @@ func TestNoHeadersJSONLinesAndBOM(t *testing.T) {
 	}{
 		{[]string{"query", "--order-no", "X", "--bom"}, "--bom is for -o csv"},
 		{[]string{"query", "--order-no", "X", "-o", "json", "--no-headers"}, "--no-headers is for -o table, wide and csv"},
-		{[]string{"reconcile", "--db", "x.db", "-o", "jsonl"}, "--output must be table, json or csv for qpay reconcile"},
-		{[]string{"reconcile", "track", "--db", "x.db", "-o", "wide"}, "--output must be table, json or csv for qpay reconcile track"},
+		{[]string{"reconcile", "track", "--db", "x.db", "-o", "wide"}, "--output must be table, json, csv or jsonl for qpay reconcile track"},
 		{[]string{"reconcile", "--db", "x.db", "-o", "csv", "--bom"}, "--bom is for -o csv (and not for qpay reconcile)"},
 	} {
 		r := runInProcess(env, "", tc.args...)

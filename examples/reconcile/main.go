@@ -1,13 +1,16 @@
 // Command reconcile shows the Reconciler finding out how orders ended when
-// the bank's notifications were lost. It runs on any machine, without
-// credentials: the bank is the in-process qpaytest simulator, with a
-// simulated clock, and the state lives in a SQLite file.
+// the bank's notifications were lost, for a platform hosting two shops
+// (each with its own ShopNo and keys: one sinopac.ClientSet). It runs on
+// any machine, without credentials: each shop's bank is an in-process
+// qpaytest simulator, with a simulated clock, and the state lives in a
+// SQLite file.
 //
 //	go run ./examples/reconcile            # state in a temporary file
 //	go run ./examples/reconcile -db r.db   # state kept in r.db
 //
 // In production the same Reconciler runs from cron (`Run`, one pass) or
-// as a loop in the service (`Start`), with sinopac.NewClient's real client.
+// as a loop in the service (`Start`), with sinopac.NewClient's real
+// clients; several machines use reconcile/riverpg on PostgreSQL instead.
 package main
 
 import (
@@ -43,6 +46,25 @@ type simClock struct {
 func (c *simClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *simClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
+// The platform's second shop (demo values, not real keys).
+const secondShop = "NA0249_002"
+
+var secondKeys = sinopac.HashKeys{A1: "0123456789ABCDEF", A2: "FEDCBA9876543210", B1: "00112233445566AA", B2: "AA66554433221100"}
+
+// clientSet is the platform's clients, one per shop: its Client method is
+// the reconciler's Resolver.
+func clientSet(banks ...*qpaytest.Server) (*sinopac.ClientSet, error) {
+	var cs []*sinopac.Client
+	for _, b := range banks {
+		c, err := b.NewClient()
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return sinopac.NewClientSet(cs...)
+}
+
 func run(ctx context.Context, w io.Writer, dbPath string) error {
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "qpay-reconcile")
@@ -59,9 +81,12 @@ func run(ctx context.Context, w io.Writer, dbPath string) error {
 	}
 	clk := &simClock{t: at("0900")}
 
+	// Two shops of the platform, each with its bank (simulator) and client.
 	bank := qpaytest.NewServer(qpaytest.WithClock(clk.Now))
 	defer bank.Close()
-	client, err := bank.NewClient()
+	bank2 := qpaytest.NewServer(qpaytest.WithClock(clk.Now), qpaytest.WithShop(secondShop, secondKeys))
+	defer bank2.Close()
+	clients, err := clientSet(bank, bank2)
 	if err != nil {
 		return err
 	}
@@ -81,13 +106,14 @@ func run(ctx context.Context, w io.Writer, dbPath string) error {
 		fmt.Fprintf(w, "  %s\n", e)
 		return nil
 	}
-	r, err := reconcile.New(client, store, handle, reconcile.WithClock(clk.Now), reconcile.WithGrace(time.Hour))
+	r, err := reconcile.New(clients.Client, store, handle, reconcile.WithClock(clk.Now), reconcile.WithGrace(time.Hour))
 	if err != nil {
 		return err
 	}
 
-	// Five orders were created this morning; every notification was lost.
+	// Seven orders were created this morning; every notification was lost.
 	type order struct {
+		bank    *qpaytest.Server
 		no      string
 		pt      sinopac.PayType
 		created string
@@ -95,11 +121,13 @@ func run(ctx context.Context, w io.Writer, dbPath string) error {
 		status  sinopac.PayStatus
 	}
 	orders := []order{
-		{"A20261102001", sinopac.PayTypeATM, "0900", "1000", "1A200"},    // the customer pays at 09:30
-		{"A20261102009", sinopac.PayTypeATM, "0901", "1000", "1A200"},    // never paid: expires at 10:00
-		{"C20261102001", sinopac.PayTypeCard, "0902", "0932", "1C400"},   // paid at once
-		{"C20261102002", sinopac.PayTypeCard, "0903", "0933", "1C400"},   // paid, then refunded
-		{"M20261102001", sinopac.PayTypeMobile, "0905", "0935", "1M200"}, // the bank never resolves it
+		{bank, "A20261102001", sinopac.PayTypeATM, "0900", "1000", "1A200"},    // the customer pays at 09:30
+		{bank, "A20261102009", sinopac.PayTypeATM, "0901", "1000", "1A200"},    // never paid: expires at 10:00
+		{bank, "C20261102001", sinopac.PayTypeCard, "0902", "0932", "1C400"},   // paid at once
+		{bank, "C20261102002", sinopac.PayTypeCard, "0903", "0933", "1C400"},   // paid, then refunded
+		{bank, "M20261102001", sinopac.PayTypeMobile, "0905", "0935", "1M200"}, // the bank never resolves it
+		{bank2, "A20261102001", sinopac.PayTypeATM, "0904", "1000", "1A400"},   // the other shop's order of that number: paid
+		{bank2, "C20261102007", sinopac.PayTypeCard, "0906", "0936", "1C250"},  // its card window closed unpaid
 	}
 	for _, o := range orders {
 		bo := sinopac.Order{OrderNo: o.no, TSNo: "NA0249" + o.no[len(o.no)-8:], TSDate: sinopac.At(at(o.created)),
@@ -110,13 +138,13 @@ func run(ctx context.Context, w io.Writer, dbPath string) error {
 		if o.no == "C20261102002" {
 			bo.RefundFlag, bo.RefundStatus, bo.RefundAmount = "Y", "2C900", sinopac.TWD(1200)
 		}
-		bank.AddOrders(bo)
-		if err := r.Track(ctx, reconcile.PendingOrder{OrderNo: o.no, PayType: o.pt, Amount: sinopac.TWD(1200),
+		o.bank.AddOrders(bo)
+		if err := r.Track(ctx, reconcile.PendingOrder{ShopNo: o.bank.ShopNo(), OrderNo: o.no, PayType: o.pt, Amount: sinopac.TWD(1200),
 			CreatedAt: at(o.created), ExpiresAt: at(o.expires)}); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "tracking %d orders in %s\n", len(orders), filepath.Base(dbPath))
+	fmt.Fprintf(w, "tracking %d orders of %d shops in %s\n", len(orders), len(clients.Shops()), filepath.Base(dbPath))
 
 	pass := func(hhmm string) error {
 		clk.Set(at(hhmm))
