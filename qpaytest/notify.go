@@ -88,13 +88,23 @@ type notification struct {
 // WithNotifyRetry interval, at most 5 times, until answered {"Status":"S"})
 // and, for card orders, the ReturnURL form POST. Close stops them.
 func (s *Server) notifyPayment(rec record, token, apType string) {
+	s.notifyURLs(rec, token, apType, true)
+}
+
+// notifyBackend is notifyPayment without the ReturnURL post: after a
+// payment on the server's pages the customer's browser makes that one.
+func (s *Server) notifyBackend(rec record, token, apType string) {
+	s.notifyURLs(rec, token, apType, false)
+}
+
+func (s *Server) notifyURLs(rec record, token, apType string, withReturn bool) {
 	n := notification{ShopNo: s.cfg.shopNo, PayToken: token}
 	var out []notice
 	if rec.BackendURL != "" {
 		body, _ := json.Marshal(n)
 		out = append(out, notice{NotifyBackend, rec.BackendURL, rec.Order.OrderNo, token, apType, "application/json", body})
 	}
-	if rec.ReturnURL != "" && (rec.Order.PayType == sinopac.PayTypeCard || rec.Order.PayType == sinopac.PayTypeCardTrust) {
+	if withReturn && rec.ReturnURL != "" && (rec.Order.PayType == sinopac.PayTypeCard || rec.Order.PayType == sinopac.PayTypeCardTrust) {
 		if v, err := query.Values(n); err == nil {
 			out = append(out, notice{NotifyReturn, rec.ReturnURL, rec.Order.OrderNo, token, apType,
 				"application/x-www-form-urlencoded", []byte(v.Encode())})
