@@ -135,6 +135,14 @@ func (s *Server) deliver(n notice, attempt int) {
 // ackBody is the only answer the bank takes as received.
 var ackBody = []byte(`{"Status":"S"}`)
 
+// Acknowledges reports whether a merchant's answer to a BackendURL
+// notification counts as received, as the bank counts it: HTTP 200 with
+// the body exactly {"Status":"S"} (white space around it aside). Any other
+// answer, a redirect included (the bank follows none), is resent.
+func Acknowledges(status int, body []byte) bool {
+	return status == http.StatusOK && bytes.Equal(bytes.TrimSpace(body), ackBody)
+}
+
 // postOnce posts n and reports the attempt; made is false when the server
 // was closed before or during it.
 func (s *Server) postOnce(n notice, attempt int) (d Delivery, made bool) {
@@ -153,6 +161,6 @@ func (s *Server) postOnce(n notice, attempt int) (d Delivery, made bool) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	d.Status = resp.StatusCode
-	d.Acknowledged = resp.StatusCode == http.StatusOK && bytes.Equal(bytes.TrimSpace(b), ackBody)
+	d.Acknowledged = Acknowledges(resp.StatusCode, b)
 	return d, ctx.Err() == nil
 }
