@@ -333,7 +333,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, name string) {
 		s.renderState(w, &pg, &rec)
 		return
 	}
-	v := s.newPageView(&pg, &rec, name)
+	v := s.withForm(s.newPageView(&pg, &rec, name), &pg, nil)
 	switch name {
 	case pageCard:
 		s.renderCard(w, http.StatusOK, v, &pg, &rec, cardInput{}, nil)
@@ -398,7 +398,7 @@ func (s *Server) submitPage(w http.ResponseWriter, r *http.Request, name string)
 	case pageMobile:
 		method := form.Get("Method")
 		if !strings.Contains(mobileChoices(pg.choosePay), method) || len(method) != 1 {
-			v := s.newPageView(&pg, &rec, name)
+			v := s.withForm(s.newPageView(&pg, &rec, name), &pg, nil)
 			v.Errors = []string{"請選擇付款方式。Choose how to pay."}
 			s.render(w, http.StatusUnprocessableEntity, "mobile", v)
 			return
@@ -445,9 +445,8 @@ type cardInput struct {
 func (s *Server) submitCard(w http.ResponseWriter, form url.Values, pg *payPage, rec *record) {
 	in := cardInput{No: form.Get("CardNo"), Exp: form.Get("ExpDate"), Bonus: form.Get("UseBonus") == "Y"}
 	digits, errs := checkCard(in, form.Get("CVV"), s.now())
-	v := s.newPageView(pg, rec, pageCard)
 	if len(errs) > 0 {
-		s.renderCard(w, http.StatusUnprocessableEntity, v, pg, rec, in, errs)
+		s.renderCard(w, http.StatusUnprocessableEntity, s.withForm(s.newPageView(pg, rec, pageCard), pg, nil), pg, rec, in, errs)
 		return
 	}
 	exp := cardExp(in.Exp)
@@ -456,8 +455,7 @@ func (s *Server) submitCard(w http.ResponseWriter, form url.Values, pg *payPage,
 		s.renderDecline(w, pg, attempt, DeclinedDescription, "05")
 		return
 	}
-	v.Form.Action = PayPagePath + pageOTP
-	v.Form.CSRF = s.newForm(pg.tsNo, pageOTP, attempt)
+	v := s.withForm(s.newPageView(pg, rec, pageOTP), pg, attempt)
 	v.OTPTriesLeft = OTPTries
 	s.render(w, http.StatusOK, "otp", v)
 }
@@ -478,9 +476,7 @@ func (s *Server) submitOTP(w http.ResponseWriter, form url.Values, pg *payPage, 
 			s.renderDecline(w, pg, &next, OTPFailedDescription, "")
 			return
 		}
-		v := s.newPageView(pg, rec, pageCard)
-		v.Form.Action = PayPagePath + pageOTP
-		v.Form.CSRF = s.newForm(pg.tsNo, pageOTP, &next)
+		v := s.withForm(s.newPageView(pg, rec, pageOTP), pg, &next)
 		v.OTPTriesLeft = OTPTries - next.wrongOTPs
 		v.Errors = []string{fmt.Sprintf("驗證碼錯誤，還可再試 %d 次。Wrong one-time password: %d tries left.", v.OTPTriesLeft, v.OTPTriesLeft)}
 		s.render(w, http.StatusUnprocessableEntity, "otp", v)

@@ -102,8 +102,8 @@ var walletNames = map[string]string{
 
 var mobileNames = map[byte]string{'A': "Apple Pay", 'G': "Google Pay", 'S': "Samsung Pay"}
 
-// newPageView is the view of pg's page step with the order summary and
-// a fresh form token for step.
+// newPageView is the view of pg's page step with the order summary; a
+// page with a form gets its token from withForm.
 func (s *Server) newPageView(pg *payPage, rec *record, step string) *pageView {
 	o := &rec.Order
 	v := &pageView{
@@ -114,9 +114,6 @@ func (s *Server) newPageView(pg *payPage, rec *record, step string) *pageView {
 	}
 	if !o.ExpireDate.IsZero() {
 		v.Order.Deadline = o.ExpireDate.Time().Format("2006-01-02 15:04")
-	}
-	if o.PayStatus.Pending() && step != pageOTP {
-		v.Form.CSRF = s.newForm(pg.tsNo, step, nil)
 	}
 	switch step {
 	case pageCard:
@@ -140,6 +137,14 @@ func (s *Server) newPageView(pg *payPage, rec *record, step string) *pageView {
 	case pageWallet:
 		v.Wallet = walletNames[pg.wallet]
 	}
+	return v
+}
+
+// withForm gives v's form a fresh single-use token for its step (and the
+// card waiting for its OTP).
+func (s *Server) withForm(v *pageView, pg *payPage, card *cardAttempt) *pageView {
+	step := strings.TrimPrefix(v.Form.Action, PayPagePath)
+	v.Form.CSRF = s.newForm(pg.tsNo, step, card)
 	return v
 }
 
