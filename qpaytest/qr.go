@@ -11,9 +11,10 @@ import (
 // A QR code encoder (ISO/IEC 18004) for the QR code image of the payment
 // pages: byte mode, error correction level M (15 % of the symbol can be
 // damaged), the smallest version 1–40 that holds the text, and the mask
-// of the standard's lowest penalty. That is all a payment URL needs, in
-// about 300 lines and no dependency of the root module; the tests compare
-// its symbols module for module with an independent encoder's.
+// of the standard's lowest penalty. That is all a payment URL needs, in a
+// few hundred lines and no dependency of the root module; the tests
+// compare its symbols module for module with an independent encoder's
+// (testdata/qr) and its block table with the symbol geometry.
 
 // qrCode is one QR code symbol: size×size modules, row-major.
 type qrCode struct {
