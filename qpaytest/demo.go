@@ -247,28 +247,36 @@ func recentDemoOrders(now time.Time) []recentDemo {
 			add(recentOrder(&g, t, now, day))
 		}
 	}
-	// One of each state a day's data may lack, yesterday.
-	y := today.AddDate(0, 0, -1).Add(10 * time.Hour)
-	for i, st := range []sinopac.PayStatus{"1A400", "1C300", "1C351", "1C250", "1M250", "1C400"} {
-		t := y.Add(time.Duration(i*7) * time.Minute)
+	// One of each state the random days may lack: yesterday's, and paid
+	// out or expired five days ago.
+	for i, f := range []struct {
+		daysAgo int
+		st      sinopac.PayStatus
+	}{{1, "1A400"}, {1, "1C300"}, {1, "1C351"}, {1, "1C250"}, {1, "1M250"}, {1, "1C400"}, {1, "1M400"},
+		{5, "1A900"}, {5, "1C900"}, {5, "1M900"}, {5, "1A250"}} {
+		st := f.st
+		t := today.AddDate(0, 0, -f.daysAgo).Add(10*time.Hour + time.Duration(i*7)*time.Minute)
 		o := sinopac.Order{TSDate: sinopac.At(t), Amount: sinopac.TWD(int64(500 + 100*i)), PayType: sinopac.PayType(st[1:2]),
 			PayStatus: st, RefundFlag: "N"}
 		o.PrdtName = demoProducts[o.PayType][0]
 		paid := sinopac.At(t.Add(3 * time.Minute))
+		if st.Paid() || st.Authorized() {
+			o.PayDate = paid
+		}
+		auth := fmt.Sprintf("%06d", g.intn(1000000))
 		switch o.PayType {
 		case sinopac.PayTypeATM:
 			o.ExpireDate = sinopac.At(time.Date(t.Year(), t.Month(), t.Day()+3, 23, 59, 0, 0, sinopac.Taipei))
-			o.ATMParam = &sinopac.ATMParam{BankNo: "812", AcctNo: "00012345678901"}
-			o.PayDate = paid
+			o.ATMParam = &sinopac.ATMParam{}
+			if st.Paid() {
+				o.ATMParam.BankNo, o.ATMParam.AcctNo = "812", "00012345678901"
+			}
 		case sinopac.PayTypeCard:
 			o.ExpireDate = sinopac.At(t.Add(30 * time.Minute))
 			o.CardParam = &sinopac.CardParam{}
 			if st != "1C250" {
 				o.ApprovedDate = paid
-				o.CardParam.LeftCCNo, o.CardParam.RightCCNo, o.CardParam.AuthCode, o.CardParam.CCExpDate = "414352", "0127", fmt.Sprintf("%06d", g.intn(1000000)), "1235"
-			}
-			if st == "1C300" || st == "1C400" {
-				o.PayDate = paid
+				o.CardParam.LeftCCNo, o.CardParam.RightCCNo, o.CardParam.AuthCode, o.CardParam.CCExpDate = "414352", "0127", auth, "1235"
 			}
 			if st == "1C400" { // refunded in part an hour later
 				rd := sinopac.At(t.Add(time.Hour))
@@ -279,6 +287,10 @@ func recentDemoOrders(now time.Time) []recentDemo {
 		case sinopac.PayTypeMobile:
 			o.ExpireDate = sinopac.At(t.Add(10 * time.Minute))
 			o.MobileParam = &sinopac.MobileParam{}
+			if st.Paid() {
+				o.ApprovedDate = paid
+				o.MobileParam.LeftCCNo, o.MobileParam.RightCCNo, o.MobileParam.AuthCode, o.MobileParam.Paymenthod = "414352", "0127", auth, "G"
+			}
 		}
 		add(o)
 	}

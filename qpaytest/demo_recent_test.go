@@ -17,9 +17,13 @@ func TestRecentDemoData(t *testing.T) {
 	srv := newServer(t, qpaytest.WithRecentDemoData(now), qpaytest.WithClock(func() time.Time { return now }))
 	orders := srv.Orders()
 	checkRecentDemo(t, orders, now)
-	for _, at := range []time.Time{time.Date(2026, 3, 1, 0, 5, 0, 0, sinopac.Taipei), time.Date(2027, 7, 31, 23, 59, 0, 0, sinopac.Taipei),
-		time.Date(2026, 10, 15, 12, 0, 0, 0, sinopac.Taipei)} {
-		checkRecentDemo(t, newServer(t, qpaytest.WithRecentDemoData(at)).Orders(), at)
+	// The data depends on now: check it for nows all through a year, at
+	// every hour of the day.
+	for i := range 48 {
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, sinopac.Taipei).Add(time.Duration(i)*(7*24+1)*time.Hour + time.Duration(i*13)*time.Minute)
+		s := qpaytest.NewServer(qpaytest.WithRecentDemoData(at))
+		checkRecentDemo(t, s.Orders(), at)
+		s.Close()
 	}
 
 	c := newClient(t, srv)
