@@ -55,15 +55,62 @@
 // # Acting as the bank, and time
 //
 // Pay marks an order paid and notifies its BackendURL (JSON, resent every
-// 10 minutes, 5 times at most, until answered exactly {"Status":"S"}) and,
-// for card orders, its ReturnURL (a form POST); Expire lets an order
-// lapse; WithAutoPay pays virtual-account orders like the sandbox.
+// 10 minutes, 5 times at most, until answered exactly {"Status":"S"}:
+// Acknowledges; each attempt waits NotifyTimeout) and, for card orders,
+// its ReturnURL (a form POST); Expire lets an order lapse; WithAutoPay pays virtual-account orders like the sandbox.
 // Deliveries lists every notification attempt and WaitIdle waits for the
 // ones due. A Clock (NewClock, WithClock) makes all of this deterministic:
 // Advance fires every timer that falls due — auto-pay, expiry, resends —
 // and returns when its effects are done, and the nonce and RefundToken
 // lifetimes follow it. Request latency (WithLatency, Fault.Delay) stays in
 // real time: it models the network.
+//
+// # Payment pages
+//
+// The URLs OrderCreate returns are served by the server itself, under
+// PayPagePath on its host: PayCard, PayWebATM, PayMobile, PayWallet and
+// QRCode, each "?TD=<TSNo>&TK=<token>" with a random TK per order. They
+// are plain server-rendered HTML (Traditional Chinese and English, sized
+// for phones, no script but the return form's, nothing loaded from
+// elsewhere), so a browser or a plain HTTP client that submits the forms
+// it finds can pay. Every form is an application/x-www-form-urlencoded
+// POST to the server's own path with the hidden inputs TD, TK and
+// CSRFToken (a single-use token for that order and step); a refused POST
+// gets 400 (malformed, a field twice), 403 (no or a used token, another
+// site's Origin), 404 (wrong TD/TK) or 409 (the order is paid, expired or
+// cancelled: a form sent twice pays once).
+//
+//	GET  PayCard?TD&TK  form #card-form: CardNo, ExpDate (MM/YY), CVV, UseBonus=Y (orders with PayTypeSub BONUS)
+//	POST PayCard        invalid input: the form again (422) with its errors;
+//	                    the test card (TestCardNo, TestCardExp, TestCardCVV): form #otp-form: OTP;
+//	                    any other card: declined (the result page below)
+//	POST PayOTP         TestOTP: paid; a wrong OTP: the form again (422), declined after OTPTries
+//	GET  PayWebATM      the virtual account (bank 807, AtmPayNo); form #atm-form: the simulated transfer
+//	GET  PayMobile      form #mobile-form: Method (A, G or S; ChoosePay limits it)
+//	GET  PayWallet      form #wallet-form
+//	GET  QRCode         a PNG of QRCodeSize pixels (350 by default) of the order's payment page URL
+//
+// After a card, mobile or wallet payment, or a declined card, the result
+// page holds form #qpay-return: a POST of ShopNo and PayToken to the
+// order's own ReturnURL (never another URL), submitted by its script or
+// by its button. The server posts the BackendURL itself, with the bank's
+// resend rule, on the Clock if there is one; a virtual account's transfer
+// is announced on the BackendURL only. A declined attempt has its own
+// PayToken: OrderPayQuery answers it with TSResultContent.Status F and
+// DeclinedDescription (or OTPFailedDescription), whatever the order does
+// later; the order stays waiting for payment. Instalments (PayTypeSub
+// STAGING, Staging) and bonus points (BONUS) show on the card page and in
+// the paid order's CardParam. An order whose deadline has passed is
+// expired (x250) when its page is opened.
+//
+// # Admin endpoint and recent demo data
+//
+// WithAdmin serves AdminPath (pay, expire, refund, token; JSON), which
+// `qpay trigger` and `qpay notify` use against `qpay simulator`.
+// WithRecentDemoData(now) adds 30 days of orders before now, consistent
+// with each other and with now, PayTokens for the paid ones
+// (RecentPayTokens), and a few orders waiting for payment with working
+// pages; WithDemoData's October 2026 stays as it is.
 //
 // # Adding a service handler
 //

@@ -88,13 +88,23 @@ type notification struct {
 // WithNotifyRetry interval, at most 5 times, until answered {"Status":"S"})
 // and, for card orders, the ReturnURL form POST. Close stops them.
 func (s *Server) notifyPayment(rec record, token, apType string) {
+	s.notifyURLs(rec, token, apType, true)
+}
+
+// notifyBackend is notifyPayment without the ReturnURL post: after a
+// payment on the server's pages the customer's browser makes that one.
+func (s *Server) notifyBackend(rec record, token, apType string) {
+	s.notifyURLs(rec, token, apType, false)
+}
+
+func (s *Server) notifyURLs(rec record, token, apType string, withReturn bool) {
 	n := notification{ShopNo: s.cfg.shopNo, PayToken: token}
 	var out []notice
 	if rec.BackendURL != "" {
 		body, _ := json.Marshal(n)
 		out = append(out, notice{NotifyBackend, rec.BackendURL, rec.Order.OrderNo, token, apType, "application/json", body})
 	}
-	if rec.ReturnURL != "" && (rec.Order.PayType == sinopac.PayTypeCard || rec.Order.PayType == sinopac.PayTypeCardTrust) {
+	if withReturn && rec.ReturnURL != "" && (rec.Order.PayType == sinopac.PayTypeCard || rec.Order.PayType == sinopac.PayTypeCardTrust) {
 		if v, err := query.Values(n); err == nil {
 			out = append(out, notice{NotifyReturn, rec.ReturnURL, rec.Order.OrderNo, token, apType,
 				"application/x-www-form-urlencoded", []byte(v.Encode())})
@@ -125,6 +135,14 @@ func (s *Server) deliver(n notice, attempt int) {
 // ackBody is the only answer the bank takes as received.
 var ackBody = []byte(`{"Status":"S"}`)
 
+// Acknowledges reports whether a merchant's answer to a BackendURL
+// notification counts as received, as the bank counts it: HTTP 200 with
+// the body exactly {"Status":"S"} (white space around it aside). Any other
+// answer, a redirect included (the bank follows none), is resent.
+func Acknowledges(status int, body []byte) bool {
+	return status == http.StatusOK && bytes.Equal(bytes.TrimSpace(body), ackBody)
+}
+
 // postOnce posts n and reports the attempt; made is false when the server
 // was closed before or during it.
 func (s *Server) postOnce(n notice, attempt int) (d Delivery, made bool) {
@@ -143,6 +161,6 @@ func (s *Server) postOnce(n notice, attempt int) (d Delivery, made bool) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	d.Status = resp.StatusCode
-	d.Acknowledged = resp.StatusCode == http.StatusOK && bytes.Equal(bytes.TrimSpace(b), ackBody)
+	d.Acknowledged = Acknowledges(resp.StatusCode, b)
 	return d, ctx.Err() == nil
 }

@@ -1,7 +1,6 @@
 package qpaytest
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -99,9 +98,8 @@ func (s *Server) orderCreate(req *request) any {
 		ReturnURL: q.ReturnURL, BackendURL: q.BackendURL, AutoBilling: true,
 	}
 	o := &rec.Order
-	page := func(kind string) string {
-		return fmt.Sprintf("%s/QPay.WebPaySite/Bridge/%s?TD=%s&TK=%s", s.ts.URL, kind, o.TSNo, strings.ToLower(o.TSNo))
-	}
+	pg := newCreatePage(o, &q) // the order's payment pages (pages.go)
+	page := func(kind string) string { return s.pageURL(kind, o.TSNo, pg.token) }
 	rep := orderCreateReply{OrderNo: o.OrderNo, ShopNo: s.cfg.shopNo, TSNo: o.TSNo, Amount: o.Amount,
 		result: ok(sinopac.CodeOK), Param1: o.Param1, Param2: o.Param2, Param3: o.Param3, PayType: q.PayType}
 	switch pt {
@@ -137,6 +135,7 @@ func (s *Server) orderCreate(req *request) any {
 	if err := s.insertOrder(rec); err != nil {
 		return s.fail(req, sinopac.CodeDuplicateOrder)
 	}
+	s.addPayPage(pg)
 	return rep
 }
 

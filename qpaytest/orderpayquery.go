@@ -92,6 +92,16 @@ func (s *Server) orderPayQuery(req *request) any {
 	if m := o.MobileParam; m != nil {
 		res.LeftCCNo, res.RightCCNo, res.AuthCode = m.LeftCCNo, m.RightCCNo, m.AuthCode
 	}
+	if sub := s.pageCardSub(o.TSNo); sub != "" && o.CardParam != nil {
+		res.PayTypeSub = sub
+	}
+	if tok.declined != nil {
+		tok.declined.apply(res)
+		return orderPayQueryReply{
+			ShopNo: s.cfg.shopNo, PayToken: q.PayToken, Date: wireMinute(s.now()),
+			result: ok(sinopac.CodeOK), TSResultContent: res,
+		}
+	}
 	var done bool
 	switch tok.apType {
 	case "PayOut", "RegularOut":

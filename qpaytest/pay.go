@@ -13,6 +13,10 @@ import (
 type payToken struct {
 	orderNo string
 	apType  string // PayOut, CaptureOut, RegularOut, RegularEnd, VARefundOut, CardBindOut
+	// declined is set for a card payment attempt the bank refused on its
+	// payment page: OrderPayQuery answers that attempt's own failure,
+	// whatever the order did later.
+	declined *decline
 }
 
 // RegisterPayToken makes OrderPayQuery answer for token with the current
@@ -29,13 +33,21 @@ func (s *Server) RegisterPayToken(token, orderNo, apType string) {
 
 // newPayToken creates and registers a fresh token for orderNo.
 func (s *Server) newPayToken(orderNo, apType string) string {
+	return s.issuePayToken(payToken{orderNo: orderNo, apType: apType})
+}
+
+// issuePayToken creates a fresh token standing for t and registers it.
+func (s *Server) issuePayToken(t payToken) string {
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.tokenSeq++
 	tok := fmt.Sprintf("PT%08d%s", s.tokenSeq, strings.ToUpper(hex.EncodeToString(rnd[:])))
-	s.mu.Unlock()
-	s.RegisterPayToken(tok, orderNo, apType)
+	s.tokens[tok] = t
+	if r, ok := s.book.byNo[t.orderNo]; ok {
+		r.PayTokens = append(r.PayTokens, tok)
+	}
 	return tok
 }
 
@@ -50,6 +62,22 @@ func (s *Server) newPayToken(orderNo, apType string) string {
 // also makes the resends that fall due. Deliveries lists every attempt.
 // An order already paid, expired or cancelled is an error.
 func (s *Server) Pay(orderNo string) (payToken string, err error) {
+	rec, tok, err := s.pay(orderNo, nil)
+	if err != nil {
+		return "", err
+	}
+	s.notifyPayment(rec, tok, "PayOut")
+	return tok, nil
+}
+
+// pay marks orderNo paid now and registers a PayOut token for it, as Pay
+// does, without notifying anyone: Pay posts both callbacks itself, the
+// payment pages leave the ReturnURL to the customer's browser. details, if
+// not nil, runs under the lock after the default payment details are set:
+// it sets what the customer chose on a page (card, instalments) and may
+// refuse the payment (a deadline passed), which then leaves the order as
+// it was.
+func (s *Server) pay(orderNo string, details func(o *sinopac.Order) error) (record, string, error) {
 	now := s.now()
 	rec, err := s.updateOrder(orderNo, func(r *record) error {
 		o := &r.Order
@@ -82,17 +110,18 @@ func (s *Server) Pay(orderNo string) (payToken string, err error) {
 			}
 			o.ATMParam.BankNo, o.ATMParam.AcctNo = "807", "01700100003411"
 		}
+		if details != nil {
+			return details(o)
+		}
 		return nil
 	})
 	if err != nil {
 		if err == errUnknownOrder {
-			return "", fmt.Errorf("qpaytest: no order %s", orderNo)
+			return record{}, "", fmt.Errorf("qpaytest: no order %s", orderNo)
 		}
-		return "", err
+		return record{}, "", err
 	}
-	tok := s.newPayToken(orderNo, "PayOut")
-	s.notifyPayment(rec, tok, "PayOut")
-	return tok, nil
+	return rec, s.newPayToken(orderNo, "PayOut"), nil
 }
 
 // Expire turns orderNo, still waiting for payment, into x250 (帳號逾期 /

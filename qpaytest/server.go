@@ -45,6 +45,10 @@ const NonceLifetime = 60 * time.Second
 // DefaultNotifyRetry is the bank's interval between notification resends.
 const DefaultNotifyRetry = 10 * time.Minute
 
+// NotifyTimeout is how long the server waits for a merchant's answer to
+// a notification before it counts the attempt as not received.
+const NotifyTimeout = 10 * time.Second
+
 // notifyRetries is how often the bank resends a BackendURL notification
 // that was not answered {"Status":"S"}.
 const notifyRetries = 5
@@ -80,6 +84,9 @@ type Server struct {
 	idle       chan struct{} // closed when busy falls to 0
 	deliveries []Delivery
 	stats      Stats
+
+	pages        pageBook         // the payment pages (pages.go); its own lock
+	recentTokens []RecentPayToken // WithRecentDemoData (demo.go)
 }
 
 type config struct {
@@ -95,6 +102,8 @@ type config struct {
 	notifyRetry time.Duration
 	queryLag    time.Duration // WithQueryLag (faults.go)
 	rateLimit   *gatewayLimit // WithRateLimit (ratelimit.go)
+	admin       bool          // WithAdmin (admin.go)
+	recentDemo  time.Time     // WithRecentDemoData (demo.go)
 }
 
 // Option configures a Server.
@@ -190,7 +199,7 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 		timers: make(map[uint64]*time.Timer),
 		notify: &http.Client{
 			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second},
-			Timeout:   10 * time.Second,
+			Timeout:   NotifyTimeout,
 			// The bank posts to the URL it was given and nowhere else.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
@@ -209,6 +218,9 @@ func newServer(l net.Listener, opts []Option) (*Server, error) {
 	// Listening on every interface (":8080"): clients dial loopback.
 	if a, ok := s.ts.Listener.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
 		s.ts.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
+	if !cfg.recentDemo.IsZero() {
+		s.addRecentDemo(cfg.recentDemo) // its payment pages need the URL
 	}
 	return s, nil
 }
@@ -281,6 +293,14 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 // serveHTTP is the gateway: path, method, X-KeyID and content type are
 // checked (404, 405, 401, 415, unencrypted) before the QPay layer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if page, ok := strings.CutPrefix(r.URL.Path, PayPagePath); ok {
+		s.servePage(w, r, page) // the bank's payment pages (pages.go)
+		return
+	}
+	if s.cfg.admin && strings.HasPrefix(r.URL.Path, AdminPath) {
+		s.serveAdmin(w, r) // WithAdmin (admin.go)
+		return
+	}
 	endpoint := endpointOf(r.URL.Path)
 	if endpoint == "" {
 		http.Error(w, "Resource not found", http.StatusNotFound)

@@ -198,6 +198,8 @@ Exit codes:
 		a.allotCommand(),
 		rec,
 		a.simulatorCommand(),
+		a.triggerCommand(),
+		a.notifyCommand(),
 		a.decodeCommand(),
 		a.versionCommand(),
 		a.completionCommand(root),
@@ -325,6 +327,10 @@ func (a *app) explain(err error) (int, string) {
 	var de *discrepancyError
 	if errors.As(err, &de) {
 		return exitDiffers, de.msg
+	}
+	var une *unreachableError // trigger, notify: the simulator or the endpoint did not answer
+	if errors.As(err, &une) {
+		return exitNetwork, une.msg
 	}
 	code, msg, ok := explainSDK(err)
 	switch {

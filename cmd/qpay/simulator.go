@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/funbiz-go/sinopac"
@@ -25,16 +26,25 @@ func (a *app) simulatorCommand() *cobra.Command {
 		Short: "Run a local QPay (the qpaytest simulator) with the demo shop until interrupted",
 		Long: `Serve a local QPay on --addr: the SDK's simulator (package qpaytest) with the
 public demo shop, its demo keys and demo data (the seed order A202110507397 and
-a generated month of orders in October 2026). It prints its base URL and the
-environment variables that point qpay, the SDK or any other QPay client at it,
-and serves until interrupted (Ctrl-C, SIGTERM).`,
+a generated month of orders in October 2026, and orders of the 30 days before
+today: statements for 'qpay bill', payouts for 'qpay allot', PayTokens for
+'qpay pay-query', and a few orders waiting for payment). It prints its base URL
+and the environment variables that point qpay, the SDK or any other QPay client
+at it, and serves until interrupted (Ctrl-C, SIGTERM).
+
+It also serves the bank's payment pages at the URLs OrderCreate returns
+(CardPayURL, WebAtmURL, MobilePayURL, WalletPayURL, QRCodeURL): the card page
+takes the bank's test card 4143-5200-0187-0127, 12/35, CVV 123, then the OTP
+123456, and declines any other card; the ATM page simulates the transfer. And
+an admin endpoint (/qpaytest/admin/) for 'qpay trigger' and 'qpay notify'.`,
 		Example: `  qpay simulator --addr 127.0.0.1:8080
-  qpay simulator --addr 127.0.0.1:8080 --auto-pay 30s --key-id 00000000-0000-0000-0000-000000000000`,
+  qpay simulator --addr 127.0.0.1:8080 --auto-pay 30s --key-id 00000000-0000-0000-0000-000000000000
+  qpay trigger pay --order-no A1001          # with the exported QPAY_* lines: the customer pays`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := []qpaytest.Option{}
+			opts := []qpaytest.Option{qpaytest.WithAdmin()}
 			if !f.noDemo {
-				opts = append(opts, qpaytest.WithDemoData())
+				opts = append(opts, qpaytest.WithDemoData(), qpaytest.WithRecentDemoData(time.Now()))
 			}
 			if f.keyID != "" {
 				opts = append(opts, qpaytest.WithKeyID(f.keyID))
@@ -75,6 +85,21 @@ type simulatorView struct {
 	KeyID    string            `json:"key_id,omitempty"`
 	DemoData bool              `json:"demo_data"`
 	Env      map[string]string `json:"env"`
+	PagesURL string            `json:"pages_url"` // where the payment pages are
+	AdminURL string            `json:"admin_url"` // qpay trigger, qpay notify
+	// PayTokens are a few PayTokens of paid demo orders, for pay-query.
+	PayTokens []qpaytest.RecentPayToken `json:"pay_tokens"`
+	// Waiting lists demo orders waiting for payment: pay them on their
+	// page or with 'qpay trigger pay'.
+	Waiting []waitingOrder `json:"waiting"`
+}
+
+// waitingOrder is a demo order waiting for payment and its payment page.
+type waitingOrder struct {
+	OrderNo string `json:"order_no"`
+	PayType string `json:"pay_type"`
+	Amount  string `json:"amount"`
+	PageURL string `json:"page_url"`
 }
 
 func newSimulatorView(srv *qpaytest.Server, f simulatorFlags) *simulatorView {
@@ -85,6 +110,28 @@ func newSimulatorView(srv *qpaytest.Server, f simulatorFlags) *simulatorView {
 		HashKeys: map[string]string{"A1": k.A1, "A2": k.A2, "B1": k.B1, "B2": k.B2},
 		KeyID:    f.keyID,
 		DemoData: !f.noDemo,
+	}
+	origin := strings.TrimSuffix(v.BaseURL, qpaytest.BasePath)
+	v.PagesURL, v.AdminURL = origin+qpaytest.PayPagePath, origin+qpaytest.AdminPath
+	v.PayTokens = []qpaytest.RecentPayToken{}
+	if toks := srv.RecentPayTokens(); len(toks) > 0 {
+		v.PayTokens = toks[max(0, len(toks)-3):]
+	}
+	v.Waiting = []waitingOrder{}
+	for _, o := range srv.Orders() {
+		if !o.PayStatus.Pending() || !strings.HasPrefix(o.OrderNo, "RD") || !o.ExpireDate.Time().After(time.Now()) {
+			continue
+		}
+		w := waitingOrder{OrderNo: o.OrderNo, PayType: string(o.PayType), Amount: "NT$" + twd(o.Amount)}
+		switch {
+		case o.CardParam != nil:
+			w.PageURL = o.CardParam.CardPayURL
+		case o.ATMParam != nil:
+			w.PageURL = o.ATMParam.WebAtmURL
+		case o.MobileParam != nil:
+			w.PageURL = o.MobileParam.MobilePayURL
+		}
+		v.Waiting = append(v.Waiting, w)
 	}
 	v.Env = map[string]string{sinopac.EnvBaseURL: v.BaseURL, sinopac.EnvShopNo: v.ShopNo,
 		sinopac.EnvHashA1: k.A1, sinopac.EnvHashA2: k.A2, sinopac.EnvHashB1: k.B1, sinopac.EnvHashB2: k.B2}
@@ -110,9 +157,25 @@ func (v *simulatorView) table(w io.Writer, _ tableOpts) {
 		}
 	}
 	if v.DemoData {
-		fmt.Fprintln(w, "\nDemo data: order A202110507397 (paid) and a month of orders in October 2026, e.g.")
+		fmt.Fprintln(w, "\nDemo data: order A202110507397 (paid), a month of orders in October 2026, and the")
+		fmt.Fprintln(w, "last 30 days (statements, payouts, PayTokens), e.g.")
 		fmt.Fprintln(w, "  qpay query --order-no A202110507397")
+		fmt.Fprintln(w, "  qpay bill                                   (yesterday's statement)")
+		for _, t := range v.PayTokens[max(0, len(v.PayTokens)-1):] {
+			fmt.Fprintf(w, "  qpay pay-query --token %s   (order %s)\n", t.PayToken, t.OrderNo)
+		}
 	}
+	fmt.Fprintf(w, "\nPayment pages at %s… (the URLs OrderCreate returns).\n", v.PagesURL)
+	fmt.Fprintln(w, "Test card 4143-5200-0187-0127, 12/35, CVV 123, OTP 123456; any other card is declined.")
+	if len(v.Waiting) > 0 {
+		fmt.Fprintln(w, "Waiting for payment now:")
+		for _, o := range v.Waiting {
+			fmt.Fprintf(w, "  %s  %s %s  %s\n", o.OrderNo, o.PayType, o.Amount, o.PageURL)
+		}
+	}
+	fmt.Fprintln(w, "\nDev loop (with the exports above):")
+	fmt.Fprintln(w, "  qpay trigger pay|expire|refund --order-no NO     (the bank acts on an order)")
+	fmt.Fprintln(w, "  qpay notify --to URL --order-no NO               (would the bank's notification get through?)")
 	fmt.Fprintln(w, "\nServing until interrupted (Ctrl-C).")
 }
 

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -172,5 +175,103 @@ func TestVersion(t *testing.T) {
 	r = qpay(t, nil, "", "version")
 	if !strings.HasPrefix(r.stdout, "qpay "+v.Version+" (github.com/funbiz-go/sinopac/cmd/qpay) "+v.GoVersion) {
 		t.Errorf("version table: %q", r.stdout)
+	}
+}
+
+// formValue is the value of the named input of an HTML page.
+func formValue(t *testing.T, page, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no input %s in:\n%s", name, page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+func fetch(t *testing.T, method, target string, form url.Values) (int, string) {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	if method == http.MethodGet {
+		resp, err = http.Get(target)
+	} else {
+		resp, err = http.PostForm(target, form)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// qpay simulator serves the payment pages of the orders created through
+// it, with forms a plain HTTP client can complete; demo PayTokens for
+// pay-query, statements of the last 30 days for bill, and the admin
+// endpoint for trigger.
+func TestSimulatorPagesAndDevLoop(t *testing.T) {
+	t.Parallel()
+	out, stop := startSimulator(t, "-o", "json")
+	var info simulatorView
+	if err := json.NewDecoder(out).Decode(&info); err != nil {
+		t.Fatalf("simulator did not print its JSON document: %v", err)
+	}
+	origin := strings.TrimSuffix(info.BaseURL, qpaytest.BasePath)
+	if info.PagesURL != origin+qpaytest.PayPagePath || info.AdminURL != origin+qpaytest.AdminPath || len(info.PayTokens) == 0 || len(info.Waiting) == 0 {
+		t.Fatalf("simulator info %+v", info)
+	}
+
+	c, err := sinopac.NewClient(info.ShopNo, qpaytest.DemoKeys, sinopac.WithBaseURL(info.BaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateOrder(t.Context(), sinopac.OrderCreateRequest{OrderNo: "SIM-CARD-1", Amount: sinopac.TWD(990), PayType: sinopac.PayTypeCard,
+		CardParam: &sinopac.CardParamRequest{AutoBilling: "Y"}, PrdtName: "x", ReturnURL: "https://shop.example/return"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, page := fetch(t, http.MethodGet, created.CardParam.CardPayURL, nil)
+	if st != 200 {
+		t.Fatalf("card page: HTTP %d", st)
+	}
+	form := url.Values{"TD": {formValue(t, page, "TD")}, "TK": {formValue(t, page, "TK")}, "CSRFToken": {formValue(t, page, "CSRFToken")},
+		"CardNo": {qpaytest.TestCardNo}, "ExpDate": {qpaytest.TestCardExp}, "CVV": {qpaytest.TestCardCVV}}
+	st, page = fetch(t, http.MethodPost, origin+qpaytest.PayPagePath+"PayCard", form)
+	if st != 200 {
+		t.Fatalf("OTP page: HTTP %d\n%s", st, page)
+	}
+	form = url.Values{"TD": {formValue(t, page, "TD")}, "TK": {formValue(t, page, "TK")}, "CSRFToken": {formValue(t, page, "CSRFToken")}, "OTP": {qpaytest.TestOTP}}
+	st, page = fetch(t, http.MethodPost, origin+qpaytest.PayPagePath+"PayOTP", form)
+	if st != 200 || !strings.Contains(page, `action="https://shop.example/return"`) || formValue(t, page, "ShopNo") != info.ShopNo {
+		t.Fatalf("result page: HTTP %d\n%s", st, page)
+	}
+	pq, err := c.QueryPayment(t.Context(), formValue(t, page, "PayToken"))
+	if err != nil || !pq.Paid() || pq.TSResultContent.OrderNo != "SIM-CARD-1" {
+		t.Fatalf("OrderPayQuery %+v %v", pq, err)
+	}
+
+	r := qpay(t, info.Env, "", "pay-query", "--token", info.PayTokens[0].PayToken)
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, info.PayTokens[0].OrderNo) {
+		t.Errorf("pay-query of a demo token:\n%s", r.stdout)
+	}
+	r = qpay(t, info.Env, "", "bill")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "transactions") {
+		t.Errorf("bill of yesterday:\n%s", r.stdout)
+	}
+	var waiting string
+	for _, w := range info.Waiting {
+		if w.PayType == "C" {
+			waiting = w.OrderNo
+		}
+	}
+	r = qpay(t, info.Env, "", "trigger", "pay", "--order-no", waiting)
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "1C400") {
+		t.Errorf("trigger pay %s:\n%s", waiting, r.stdout)
+	}
+	if code, _ := stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("after SIGTERM: exit %d", code)
 	}
 }
