@@ -298,7 +298,7 @@ func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decrypt(block, message, nonce)
+	return decrypt(block, []byte(message), nonce)
 }
 
 func newCipher(hashID string) (cipher.Block, error) {
@@ -308,9 +308,10 @@ func newCipher(hashID string) (cipher.Block, error) {
 	return aes.NewCipher([]byte(hashID))
 }
 
-func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
+// decrypt decodes the hex message into a new buffer and decrypts it there.
+func decrypt(block cipher.Block, message []byte, nonce string) ([]byte, error) {
 	switch {
-	case message == "":
+	case len(message) == 0:
 		return nil, &MessageError{Reason: "Message is empty", Kind: ErrMessageTruncated}
 	case len(message)%2 != 0:
 		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message)), Kind: ErrMessageTruncated}
@@ -318,7 +319,7 @@ func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
 		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
 	buf := make([]byte, len(message)/2)
-	if _, err := hex.Decode(buf, []byte(message)); err != nil {
+	if _, err := hex.Decode(buf, message); err != nil {
 		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}
 	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)
