@@ -319,7 +319,7 @@ func decrypt(block cipher.Block, message []byte, nonce string) ([]byte, error) {
 		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
 	buf := make([]byte, len(message)/2)
-	if _, err := hex.Decode(buf, message); err != nil {
+	if !decodeHex(buf, message) {
 		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}
 	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)

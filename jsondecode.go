@@ -472,6 +472,7 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 	}
 	s := *p
 	n := 0
+	page := d.depth == 0 // the array is a top-level member's value: the page itself
 	err := d.array(func(d *decoder, i int) error {
 		switch {
 		case i >= cap(s):
@@ -481,7 +482,23 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 			s = s[:i+1]
 		}
 		n = i + 1
-		return elem(d, &s[i])
+		start := d.i
+		if err := elem(d, &s[i]); err != nil {
+			return err
+		}
+		if page && i == 0 && cap(s) == 1 {
+			// A page (OrderList, Allot) is one kind of element many times
+			// and most of the reply: make room for as many as the rest of
+			// the reply could hold if they were all this size, instead of
+			// growing by copying. Bounded, so that a tiny first element
+			// cannot ask for much.
+			if guess := min((len(d.b)-d.i)/(d.i-start+1)+1, maxSliceGuess); guess > 1 {
+				grown := make([]T, 1, guess)
+				grown[0] = s[0]
+				s = grown
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -492,6 +509,10 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 	*p = s[:n]
 	return nil
 }
+
+// maxSliceGuess bounds decodeSlice's first allocation (a page holds at
+// most MaxOrdersPerQuery orders).
+const maxSliceGuess = 512
 
 // foldName is the field name that name matches by case folding, as
 // encoding/json matches a member it finds under no exact name.

@@ -373,7 +373,7 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 		return nil, st, netErr(st, err)
 	}
 	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	reply, err := readBody(resp.Body, resp.ContentLength, c.maxReply)
 	if err != nil {
 		return nil, written, netErr(written, err)
 	}
@@ -384,6 +384,31 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 		return nil, stageAnswered, &MessageError{Service: service, Reason: fmt.Sprintf("reply larger than %d bytes", c.maxReply)}
 	}
 	return &httpReply{resp.StatusCode, resp.Header, reply}, stageAnswered, nil
+}
+
+// readBody reads a reply to its end (so that the connection is reused),
+// or to max+1 bytes. A body that announces its length is read into one
+// buffer of that size, not grown by copying as io.ReadAll grows it.
+func readBody(r io.Reader, length, max int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 && length <= max {
+		size = length + 1 // room to read the EOF without growing
+	}
+	b := make([]byte, 0, size)
+	lr := io.LimitedReader{R: r, N: max + 1}
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // wireTrace watches the transport write a request: the only proof that a
