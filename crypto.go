@@ -298,7 +298,7 @@ func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decrypt(block, []byte(message), nonce)
+	return decrypt(block, []byte(message), nonce, nil)
 }
 
 func newCipher(hashID string) (cipher.Block, error) {
@@ -308,8 +308,9 @@ func newCipher(hashID string) (cipher.Block, error) {
 	return aes.NewCipher([]byte(hashID))
 }
 
-// decrypt decodes the hex message into a new buffer and decrypts it there.
-func decrypt(block cipher.Block, message []byte, nonce string) ([]byte, error) {
+// decrypt decodes the hex message into buf (grown or allocated when too
+// small) and decrypts it there.
+func decrypt(block cipher.Block, message []byte, nonce string, buf []byte) ([]byte, error) {
 	switch {
 	case len(message) == 0:
 		return nil, &MessageError{Reason: "Message is empty", Kind: ErrMessageTruncated}
@@ -318,7 +319,10 @@ func decrypt(block cipher.Block, message []byte, nonce string) ([]byte, error) {
 	case (len(message)/2)%aes.BlockSize != 0:
 		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
-	buf := make([]byte, len(message)/2)
+	if cap(buf) < len(message)/2 {
+		buf = make([]byte, len(message)/2)
+	}
+	buf = buf[:len(message)/2]
 	if !decodeHex(buf, message) {
 		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}

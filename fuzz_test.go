@@ -53,10 +53,15 @@ func FuzzOpen(f *testing.F) {
 		// 1. As a reply body.
 		var typed ResponseOrderQuery
 		o, st, err := c.openReply("OrderQuery", 200, nil, body, &typed)
+		raw, rawSt, rawErr := c.openReply("OrderQuery", 200, nil, body, nil)
+		if st != rawSt || (err == nil) != (rawErr == nil) {
+			t.Fatalf("typed and raw openReply disagree: %v %v, %v %v", st, err, rawSt, rawErr)
+		}
 		if err == nil {
 			var r ResponseOrderQuery
-			if (json.Unmarshal(o.plain, &r) == nil) != (o.decodeErr == nil) {
-				t.Fatalf("decoding %q: encoding/json and the one-pass reader disagree (%v)", o.plain, o.decodeErr)
+			v1Err := json.Unmarshal(raw.plain, &r)
+			if (v1Err == nil) != (o.decodeErr == nil) || v1Err == nil && !reflect.DeepEqual(r, typed) {
+				t.Fatalf("decoding %q: encoding/json and the one-pass reader disagree (%v)", raw.plain, o.decodeErr)
 			}
 		} else if !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)

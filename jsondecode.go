@@ -473,8 +473,19 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 	s := *p
 	n := 0
 	page := d.depth == 0 // the array is a top-level member's value: the page itself
+	first := d.i
 	err := d.array(func(d *decoder, i int) error {
 		switch {
+		case i >= cap(s) && page && i > 0:
+			// A page (OrderList, Allot) is one kind of element many times
+			// and most of the reply: make room for as many more as the
+			// rest of the reply would hold at the size they have had so
+			// far, instead of growing by copying. Bounded, so that small
+			// elements cannot ask for much.
+			more := min((len(d.b)-d.i)/max((d.i-first)/i, 1)+1, maxSliceGuess)
+			grown := make([]T, i+1, i+more)
+			copy(grown, s)
+			s = grown
 		case i >= cap(s):
 			var zero T
 			s = append(s, zero)
@@ -482,23 +493,7 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 			s = s[:i+1]
 		}
 		n = i + 1
-		start := d.i
-		if err := elem(d, &s[i]); err != nil {
-			return err
-		}
-		if page && i == 0 && cap(s) == 1 {
-			// A page (OrderList, Allot) is one kind of element many times
-			// and most of the reply: make room for as many as the rest of
-			// the reply could hold if they were all this size, instead of
-			// growing by copying. Bounded, so that a tiny first element
-			// cannot ask for much.
-			if guess := min((len(d.b)-d.i)/(d.i-start+1)+1, maxSliceGuess); guess > 1 {
-				grown := make([]T, 1, guess)
-				grown[0] = s[0]
-				s = grown
-			}
-		}
-		return nil
+		return elem(d, &s[i])
 	})
 	if err != nil {
 		return err
@@ -510,8 +505,8 @@ func decodeSlice[T any](d *decoder, p *[]T, elem func(*decoder, *T) error) error
 	return nil
 }
 
-// maxSliceGuess bounds decodeSlice's first allocation (a page holds at
-// most MaxOrdersPerQuery orders).
+// maxSliceGuess bounds how many elements decodeSlice makes room for at
+// once (a page holds at most MaxOrdersPerQuery orders).
 const maxSliceGuess = 512
 
 // foldName is the field name that name matches by case folding, as

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -107,16 +108,26 @@ type sealed struct {
 // decoded into it in the same pass that reads the fields to verify
 // (readReply). decodeErr is a verified-looking reply that does not fit
 // into; the caller reports it only once the Sign verified and Status is S,
-// as a decode after verification would have.
+// as a decode after verification would have. With into, plain is nil.
 func openSealed(m sealed, hashID string, model replyModel, into replyTarget) (plain []byte, fields []field, decodeErr, err error) {
 	block, err := newCipher(hashID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	plain, err = decrypt(block, m.message, m.nonce)
+	var buf []byte
+	if into != nil {
+		// The plaintext is not kept: the typed reply's strings are
+		// substrings of readReply's own copy.
+		sb := getScratch()
+		defer putScratch(sb)
+		buf = *sb
+		defer func() { *sb = buf[:0] }()
+	}
+	plain, err = decrypt(block, m.message, m.nonce, buf)
 	if err != nil {
 		return nil, nil, nil, inService(err, m.service)
 	}
+	buf = plain
 	// The bank speaks UTF-8. Invalid bytes would be turned into U+FFFD by
 	// encoding/json without a word, and nested fields are not covered by
 	// the Sign: refuse them rather than decode a silently altered reply.
@@ -130,6 +141,9 @@ func openSealed(m sealed, hashID string, model replyModel, into replyTarget) (pl
 	fields, err = rawFields(members)
 	if err != nil {
 		return nil, nil, nil, inService(err, m.service)
+	}
+	if into != nil {
+		plain = nil // a scratch buffer, reused once this returns
 	}
 	sign := []byte(strings.ToUpper(m.sign))
 	if verifies(fields, sign, m.nonce, hashID) {
@@ -277,4 +291,23 @@ func skipWS(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// scratch holds buffers for bytes that do not outlive a call: reply
+// bodies (every string taken from one is a copy) and the plaintext of a
+// typed reply. A 300-order page is 400 KB of body and 200 KB of
+// plaintext; allocating them anew for every call made the garbage
+// collector run about once per page.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch bounds the buffers kept for reuse.
+const maxScratch = 4 << 20
+
+func getScratch() *[]byte { return scratch.Get().(*[]byte) }
+
+func putScratch(b *[]byte) {
+	if cap(*b) <= maxScratch {
+		*b = (*b)[:0]
+		scratch.Put(b)
+	}
 }

@@ -35,6 +35,7 @@ func (c *Client) fetchNonce(ctx context.Context, prefetch bool) (nonce string, e
 	if err != nil {
 		return "", err
 	}
+	defer rep.release()
 	if rep.status != http.StatusOK {
 		return "", c.gatewayError(nonceEndpoint, rep.status, rep.header, rep.body)
 	}

@@ -323,6 +323,7 @@ func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte, int
 	if err != nil {
 		return opened{}, st, err
 	}
+	defer r.release()
 	o, st, err := c.openReply(svc.name, r.status, r.header, r.body, into)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code.nonceRefusal() && c.nonces != nil {
@@ -337,6 +338,7 @@ type httpReply struct {
 	status int
 	header http.Header
 	body   []byte
+	buf    *[]byte // body's buffer, from scratch until release
 }
 
 // post sends one JSON POST and reads the bounded reply. written is the
@@ -373,28 +375,46 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 		return nil, st, netErr(st, err)
 	}
 	defer resp.Body.Close()
-	reply, err := readBody(resp.Body, resp.ContentLength, c.maxReply)
+	r := &httpReply{status: resp.StatusCode, header: resp.Header, buf: getScratch()}
+	r.body, err = readBody(resp.Body, resp.ContentLength, c.maxReply, *r.buf)
 	if err != nil {
+		r.release()
 		return nil, written, netErr(written, err)
 	}
-	if int64(len(reply)) > c.maxReply {
+	if int64(len(r.body)) > c.maxReply {
+		defer r.release()
 		if resp.StatusCode != http.StatusOK {
-			return nil, stageAnswered, c.gatewayError(service, resp.StatusCode, resp.Header, reply)
+			return nil, stageAnswered, c.gatewayError(service, resp.StatusCode, resp.Header, r.body)
 		}
 		return nil, stageAnswered, &MessageError{Service: service, Reason: fmt.Sprintf("reply larger than %d bytes", c.maxReply)}
 	}
-	return &httpReply{resp.StatusCode, resp.Header, reply}, stageAnswered, nil
+	return r, stageAnswered, nil
+}
+
+// release hands the body's buffer back for reuse: the caller is done
+// with the body and kept nothing of it (errors and values copy what they
+// take).
+func (r *httpReply) release() {
+	if r.buf != nil {
+		*r.buf = r.body[:0]
+		putScratch(r.buf)
+		r.buf, r.body = nil, nil
+	}
 }
 
 // readBody reads a reply to its end (so that the connection is reused),
-// or to max+1 bytes. A body that announces its length is read into one
-// buffer of that size, not grown by copying as io.ReadAll grows it.
-func readBody(r io.Reader, length, max int64) ([]byte, error) {
+// or to max+1 bytes, into b when it is large enough. A body that
+// announces its length is read into one buffer of that size, not grown by
+// copying as io.ReadAll grows it.
+func readBody(r io.Reader, length, max int64, b []byte) ([]byte, error) {
 	size := int64(512)
 	if length >= 0 && length <= max {
 		size = length + 1 // room to read the EOF without growing
 	}
-	b := make([]byte, 0, size)
+	if int64(cap(b)) < size {
+		b = make([]byte, 0, size)
+	}
+	b = b[:0]
 	lr := io.LimitedReader{R: r, N: max + 1}
 	for {
 		n, err := lr.Read(b[len(b):cap(b)])

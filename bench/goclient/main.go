@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -71,15 +72,20 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	c0, t0 := cpu(), time.Now()
 	for range *n {
 		call()
 	}
 	c1, t1 := cpu(), time.Now()
+	runtime.ReadMemStats(&m1)
 	if *profile != "" {
 		pprof.StopCPUProfile()
 	}
 	out, _ := json.Marshal(map[string]any{"client": *label, "mode": *mode, "calls": *n,
-		"cpu_us_per_call": float64(c1-c0) / float64(*n) / 1e3, "wall_us_per_call": float64(t1.Sub(t0)) / float64(*n) / 1e3})
+		"cpu_us_per_call": float64(c1-c0) / float64(*n) / 1e3, "wall_us_per_call": float64(t1.Sub(t0)) / float64(*n) / 1e3,
+		"allocs_per_call": float64(m1.Mallocs-m0.Mallocs) / float64(*n), "bytes_per_call": float64(m1.TotalAlloc-m0.TotalAlloc) / float64(*n),
+		"gc_cycles": m1.NumGC - m0.NumGC})
 	fmt.Fprintln(os.Stdout, string(out))
 }
