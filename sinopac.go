@@ -47,6 +47,8 @@ type Client struct {
 	limiter  *rate.Limiter
 	nonces   *noncePool
 	observer *Observer // nil: no WithObserver (observer.go)
+
+	nonceBody []byte // {"ShopNo":…}, the same for every nonce request
 }
 
 // credentials hold the client's secrets two pointers away from the Client.
@@ -98,8 +100,13 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 		c.hc = defaultHTTPClient()
 	}
 	if c.nonces != nil {
-		c.nonces.fetch = func(ctx context.Context) (string, error) { return c.fetchNonce(ctx, true) }
+		c.nonces.fetch = func(ctx context.Context) (string, error) { return c.fetchNonce(c.withTurn(ctx), true) }
+		if c.limiter != nil {
+			c.nonces.spare = c.limiter.Allow
+		}
 	}
+	// The nonce request never changes: encode it once.
+	c.nonceBody, _ = json.Marshal(struct{ ShopNo string }{c.shopNo})
 	return c, nil
 }
 
@@ -300,10 +307,18 @@ func (c *Client) call(ctx context.Context, svc *service, payload any, into reply
 // attempt is one try: a fresh nonce, seal, post, open. It records how far
 // the try got.
 func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte, into replyTarget) (opened, stage, error) {
+	if c.nonces != nil {
+		c.nonces.begin()
+		defer c.nonces.end()
+	}
 	nonce, err := c.nonce(ctx)
 	if err != nil {
 		// Whatever happened to the nonce request, no Order request exists.
 		return opened{}, stageNonce, err
+	}
+	// The Order POST takes its turn before any prefetch may take one.
+	if err := c.waitTurn(ctx, svc.name); err != nil {
+		return opened{}, stageUnsent, err
 	}
 	if c.nonces != nil {
 		// Refill the pool while the Order POST is in flight.
@@ -319,7 +334,7 @@ func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte, int
 	if err != nil {
 		return opened{}, stageUnsent, err
 	}
-	r, st, err := c.post(ctx, svc.name, "/Order", body, stageMaybeSent)
+	r, st, err := c.post(c.withTurn(ctx), svc.name, "/Order", body, stageMaybeSent)
 	if err != nil {
 		return opened{}, st, err
 	}
@@ -341,6 +356,32 @@ type httpReply struct {
 	buf    *[]byte // body's buffer, from scratch until release
 }
 
+// turnTaken marks the context of a request whose turn of the rate
+// budget was taken before post: the Order POST (before the pool's refill
+// may take one) and a prefetch (which takes only a free one).
+type turnTaken struct{}
+
+// withTurn is ctx for a request that has its turn already.
+func (c *Client) withTurn(ctx context.Context) context.Context {
+	if c.limiter == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, turnTaken{}, true)
+}
+
+// waitTurn waits for the rate limiter (WithRateLimit) before a request;
+// a wait that ends early (the context) is a NetworkError of a request that
+// was never sent.
+func (c *Client) waitTurn(ctx context.Context, service string) error {
+	if c.limiter == nil {
+		return nil
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return &NetworkError{Service: service, Err: err}
+	}
+	return nil
+}
+
 // post sends one JSON POST and reads the bounded reply. written is the
 // stage a failure leaves the call in when the request may have been
 // written: stageMaybeSent for the Order POST, stageNonce for the nonce
@@ -351,9 +392,9 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 	netErr := func(st stage, err error) error {
 		return &NetworkError{Service: service, Err: err, MaybeSent: st == stageMaybeSent}
 	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, stageUnsent, netErr(stageUnsent, err)
+	if ctx.Value(turnTaken{}) == nil {
+		if err := c.waitTurn(ctx, service); err != nil {
+			return nil, stageUnsent, err
 		}
 	}
 	var w wireTrace
