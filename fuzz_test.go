@@ -133,8 +133,12 @@ func FuzzOpen(f *testing.F) {
 			_ = r.OrderList[0].Amount.String()
 			_ = r.Truncated()
 		}
-		// Through the client's reply path too: the envelope as JSON.
+		// Through the client's reply path too: the envelope as JSON,
+		// which marshalEnvelope writes as encoding/json does.
 		wire, _ := json.Marshal(env)
+		if fast, _ := marshalEnvelope(env); !bytes.Equal(fast, wire) {
+			t.Fatalf("marshalEnvelope: %q, json.Marshal: %q", fast, wire)
+		}
 		if _, _, err := c.openReply("OrderQuery", 200, nil, wire, &ResponseOrderQuery{}); err != nil && !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}

@@ -131,3 +131,22 @@ func TestReplyDecodeAllocations(t *testing.T) {
 	assert.Less(t, allocs, 4*300+30.0)
 	t.Logf("%d bytes, %.0f allocations", len(plain), allocs)
 }
+
+// marshalEnvelope writes what json.Marshal writes, for plain envelopes
+// and for every field that needs escaping.
+func TestMarshalEnvelope(t *testing.T) {
+	env := APIMessage{Version: Version, ShopNo: "NA0249_001", APIService: "OrderQuery",
+		Sign: "A1B2", Nonce: "NjM4MDk5MzEy+/=", Message: "00FF"}
+	for _, odd := range []string{"", `"`, `\`, "<", ">", "&", "\n", "\x7f", "é", "\u2028", "\xff"} {
+		for i := range 6 {
+			e := env
+			p := [...]*string{&e.Version, &e.ShopNo, &e.APIService, &e.Sign, &e.Nonce, &e.Message}[i]
+			*p += odd
+			want, err := json.Marshal(&e)
+			require.NoError(t, err)
+			got, err := marshalEnvelope(&e)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		}
+	}
+}

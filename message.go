@@ -311,3 +311,34 @@ func putScratch(b *[]byte) {
 		scratch.Put(b)
 	}
 }
+
+// marshalEnvelope is json.Marshal(m), byte for byte, without reflection
+// for the usual envelope (fields of printable ASCII that need no
+// escaping); any other falls back to json.Marshal.
+func marshalEnvelope(m *APIMessage) ([]byte, error) {
+	fields := [...]string{m.Version, m.ShopNo, m.APIService, m.Sign, m.Nonce, m.Message}
+	size := len(`{"Version":"","ShopNo":"","APIService":"","Sign":"","Nonce":"","Message":""}`)
+	for _, f := range fields {
+		if !plainJSON(f) {
+			return json.Marshal(m)
+		}
+		size += len(f)
+	}
+	b := make([]byte, 0, size)
+	for i, name := range [...]string{`{"Version":"`, `","ShopNo":"`, `","APIService":"`, `","Sign":"`, `","Nonce":"`, `","Message":"`} {
+		b = append(append(b, name...), fields[i]...)
+	}
+	return append(b, `"}`...), nil
+}
+
+// plainJSON reports whether json.Marshal writes s as it is: printable
+// ASCII without '"', '\\' and the HTML characters it escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}

@@ -330,7 +330,7 @@ func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte, int
 	if err != nil {
 		return opened{}, stageUnsent, err
 	}
-	body, err := json.Marshal(env)
+	body, err := marshalEnvelope(env)
 	if err != nil {
 		return opened{}, stageUnsent, err
 	}
