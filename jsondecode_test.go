@@ -87,7 +87,7 @@ func lowerKeys(v any) any {
 	case map[string]any:
 		m := map[string]any{}
 		for k, e := range x {
-			m[fmt.Sprintf("%s", []byte(toLowerASCII(k)))] = lowerKeys(e)
+			m[toLowerASCII(k)] = lowerKeys(e)
 		}
 		return m
 	case []any:
