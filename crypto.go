@@ -231,19 +231,23 @@ func signFields(fields []field, nonce, hashID string) string {
 	// The generic sort moves fields without reflection: a hostile reply of
 	// 50k top-level members sorts several times faster than with sort.Slice.
 	slices.SortStableFunc(fields, func(a, b field) int { return compareFold(a.name, b.name) })
-	h := sha256.New()
+	// One buffer, one hash: writing each piece to a hash.Hash allocated a
+	// copy per piece.
+	size := len(nonce) + len(hashID)
+	for _, f := range fields {
+		size += len(f.name) + len(f.value) + 2
+	}
+	s := make([]byte, 0, size)
 	for i, f := range fields {
 		if i > 0 {
-			h.Write([]byte{'&'})
+			s = append(s, '&')
 		}
-		h.Write([]byte(f.name))
-		h.Write([]byte{'='})
-		h.Write([]byte(f.value))
+		s = append(append(append(s, f.name...), '='), f.value...)
 	}
-	h.Write([]byte(nonce))
-	h.Write([]byte(hashID))
-	var sum [sha256.Size]byte
-	return strings.ToUpper(hex.EncodeToString(h.Sum(sum[:0])))
+	sum := sha256.Sum256(append(append(s, nonce...), hashID...))
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(bytes.ToUpper(out[:]))
 }
 
 // compareFold orders names ignoring ASCII case, ties broken by the exact
@@ -298,7 +302,7 @@ func DecryptMessage(message, hashID, nonce string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decrypt(block, message, nonce)
+	return decrypt(block, []byte(message), nonce, nil)
 }
 
 func newCipher(hashID string) (cipher.Block, error) {
@@ -308,17 +312,22 @@ func newCipher(hashID string) (cipher.Block, error) {
 	return aes.NewCipher([]byte(hashID))
 }
 
-func decrypt(block cipher.Block, message, nonce string) ([]byte, error) {
+// decrypt decodes the hex message into buf (grown or allocated when too
+// small) and decrypts it there.
+func decrypt(block cipher.Block, message []byte, nonce string, buf []byte) ([]byte, error) {
 	switch {
-	case message == "":
+	case len(message) == 0:
 		return nil, &MessageError{Reason: "Message is empty", Kind: ErrMessageTruncated}
 	case len(message)%2 != 0:
 		return nil, &MessageError{Reason: fmt.Sprintf("Message has odd length %d (truncated hex?)", len(message)), Kind: ErrMessageTruncated}
 	case (len(message)/2)%aes.BlockSize != 0:
 		return nil, &MessageError{Reason: fmt.Sprintf("Message is %d bytes, not a whole number of 16-byte AES blocks (truncated?)", len(message)/2), Kind: ErrMessageTruncated}
 	}
-	buf := make([]byte, len(message)/2)
-	if _, err := hex.Decode(buf, []byte(message)); err != nil {
+	if cap(buf) < len(message)/2 {
+		buf = make([]byte, len(message)/2)
+	}
+	buf = buf[:len(message)/2]
+	if !decodeHex(buf, message) {
 		return nil, &MessageError{Reason: "Message is not hex", Kind: ErrMessageNotHex}
 	}
 	cipher.NewCBCDecrypter(block, []byte(IV(nonce))).CryptBlocks(buf, buf)

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,10 +51,18 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte(`{"shopNo":"NA0001_001","Status":"S","Description":" ","Date":null}`), "N")
 	f.Fuzz(func(t *testing.T, body []byte, nonce string) {
 		// 1. As a reply body.
-		plain, _, st, err := c.openReply("OrderQuery", 200, nil, body)
+		var typed ResponseOrderQuery
+		o, st, err := c.openReply("OrderQuery", 200, nil, body, &typed)
+		raw, rawSt, rawErr := c.openReply("OrderQuery", 200, nil, body, nil)
+		if st != rawSt || (err == nil) != (rawErr == nil) {
+			t.Fatalf("typed and raw openReply disagree: %v %v, %v %v", st, err, rawSt, rawErr)
+		}
 		if err == nil {
 			var r ResponseOrderQuery
-			_ = json.Unmarshal(plain, &r)
+			v1Err := json.Unmarshal(raw.plain, &r)
+			if (v1Err == nil) != (o.decodeErr == nil) || v1Err == nil && !reflect.DeepEqual(r, typed) {
+				t.Fatalf("decoding %q: encoding/json and the one-pass reader disagree (%v)", raw.plain, o.decodeErr)
+			}
 		} else if !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
@@ -83,7 +94,7 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return // not a JSON object: Sign refuses it, as it must
 		}
-		plain, err = env.Open(fuzzHashID)
+		plain, err := env.Open(fuzzHashID)
 		if !utf8.Valid(body) {
 			// The bank speaks UTF-8; Open refuses anything else.
 			if !errors.Is(err, ErrMalformedMessage) {
@@ -111,7 +122,7 @@ func FuzzOpen(f *testing.F) {
 					t.Fatalf("OpenReply of a model-signed reply: %q, %v", again, err)
 				}
 				wire, _ := json.Marshal(&bank)
-				if _, _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
+				if _, _, err := c.openReply("OrderQuery", 200, nil, wire, &ResponseOrderQuery{}); err != nil && !isTyped(err) {
 					t.Fatalf("untyped error %T: %v", err, err)
 				}
 			}
@@ -122,9 +133,13 @@ func FuzzOpen(f *testing.F) {
 			_ = r.OrderList[0].Amount.String()
 			_ = r.Truncated()
 		}
-		// Through the client's reply path too: the envelope as JSON.
+		// Through the client's reply path too: the envelope as JSON,
+		// which marshalEnvelope writes as encoding/json does.
 		wire, _ := json.Marshal(env)
-		if _, _, _, err := c.openReply("OrderQuery", 200, nil, wire); err != nil && !isTyped(err) {
+		if fast, _ := marshalEnvelope(env); !bytes.Equal(fast, wire) {
+			t.Fatalf("marshalEnvelope: %q, json.Marshal: %q", fast, wire)
+		}
+		if _, _, err := c.openReply("OrderQuery", 200, nil, wire, &ResponseOrderQuery{}); err != nil && !isTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
 
@@ -854,4 +869,97 @@ func (*endlessReader) Read(p []byte) (int, error) {
 		p[i] = 'A'
 	}
 	return len(p), nil
+}
+
+// replyTypes are the reply types the one-pass reader decodes, by the
+// kind byte of FuzzReplyDecode; each call returns two fresh values.
+var replyTypes = []func() (replyTarget, replyTarget){
+	func() (replyTarget, replyTarget) { return &ResponseOrderQuery{}, &ResponseOrderQuery{} },
+	func() (replyTarget, replyTarget) { return &ResponseOrderPayQuery{}, &ResponseOrderPayQuery{} },
+	func() (replyTarget, replyTarget) { return &ResponseOrderCreate{}, &ResponseOrderCreate{} },
+	func() (replyTarget, replyTarget) { return &ResponseOrderMaintain{}, &ResponseOrderMaintain{} },
+	func() (replyTarget, replyTarget) {
+		return &ResponseOrderUnCapturedQuery{}, &ResponseOrderUnCapturedQuery{}
+	},
+	func() (replyTarget, replyTarget) { return &ResponseBillQuery{}, &ResponseBillQuery{} },
+	func() (replyTarget, replyTarget) { return &ResponseAllotQuery{}, &ResponseAllotQuery{} },
+}
+
+// FuzzReplyDecode holds the one-pass reader (readReply) to what it
+// replaces, for every reply type: scanObject for the top-level members
+// and its refusals, then encoding/json's Unmarshal into the same type.
+// The same members, the same value, or both refuse. Plaintext that is not
+// UTF-8 is refused before either runs (open), so it is not fed here.
+func FuzzReplyDecode(f *testing.F) {
+	v := loadVectors(f)
+	for _, rv := range []replyVector{v.SpecReply, v.SandboxReply, v.SeedOrderQueryReply} {
+		for k := range replyTypes {
+			f.Add([]byte(rv.Plaintext), uint8(k))
+		}
+	}
+	files, _ := filepath.Glob("testdata/replies/*.json")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for k := range replyTypes {
+			f.Add(b, uint8(k))
+		}
+	}
+	for _, s := range []string{
+		`{"OrderList":[{"Amount":100,"ATMParam":{"AtmPayNo":"1"},"atmparam":{"BankNo":"2"}}],"Status":"S"}`,
+		`{"OrderList":[{"RefundList":[{"RefundNo":"a"},{"RefundNo":"b"}],"REFUNDLIST":[{"RefundAmount":1}]}]}`,
+		`{"OrderList":[{"ATMParam":{"AtmPayNo":"1"},"ATMParam":null}],"Date":null,"ShopNo":null}`,
+		`{"OrderList":[],"Description":"S0000 \u2013 \u8655\u7406\u6210\u529f","\u0053tatus":"S"}`,
+		`{"orderlist":[{"Amount":"79900","TSDate":"20211001","PayDate":"20211001224510","x":[1,{"a":[true,false,null,-0.5e+3]}]}]}`,
+		`{"OrderList":[{"Amount":1.5}]}`, `{"OrderList":[{"Amount":-1}]}`, `{"OrderList":{"Amount":1}}`,
+		`{"OrderList":[{"PayType":1}]}`, `{"OrderList":[{"\u212Aey":1,"paymenthod":"A"}]}`, `{"OrderList":[null,{}]}`,
+		`{"OrderList":[{"x":[1:2]}],"Status":"F"}`, `{"OrderList":[{"x":{"a" 1}}]}`, `{"OrderList":[{"x":"\x"}]}`,
+		`{"TSResultContent":{"Amount":"9440300","Status":"S"},"TSResultContent":null}`,
+		`{"TSResultContent":{"Amount":"9440300"},"tsresultcontent":{"Status":"F"}}`,
+		`{"Allot":[{"AllotAmount":"-30000","ExtAllotAmount":-5,"List":[{"TSNO":"1","OrderNO":"2","Amount":"100"}]},null]}`,
+		`{"Allot":[{"AllotAmount":"-0"}]}`, `{"Allot":["x"]}`, `{"Allot":[{"allotamount":-100}],"Allot":[{"PayAmount":1}]}`,
+		`{"CardParam":{"BonusCount":"","StagingEachAmount":null},"WalletParam":{"WalletPayURL":"u"},"Amount":null}`,
+		`{"Command":"R","Date":"202110012245","RefundToken":"t"}`, `{"BillDate":"20211001","OrderList":[{"TSType":"P"}]}`,
+		`{"A":1,"a":2}`, `[]`, `{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	} {
+		for k := range replyTypes {
+			f.Add([]byte(s), uint8(k))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		if !utf8.Valid(data) {
+			return
+		}
+		got, want := replyTypes[int(kind)%len(replyTypes)]()
+		members, decodeErr, err := readReply(data, got)
+		wantMembers, wantErr := scanObject(data)
+		switch {
+		case (err == nil) != (wantErr == nil):
+			t.Fatalf("readReply(%q): scan error %v, scanObject says %v", data, err, wantErr)
+		case err != nil:
+			if errors.Is(err, ErrDuplicateField) != errors.Is(wantErr, ErrDuplicateField) ||
+				errors.Is(err, ErrNotJSONObject) != errors.Is(wantErr, ErrNotJSONObject) {
+				t.Fatalf("readReply(%q): %v, scanObject: %v", data, err, wantErr)
+			}
+			return
+		}
+		if len(members) != len(wantMembers) {
+			t.Fatalf("readReply(%q): %d members, scanObject %d", data, len(members), len(wantMembers))
+		}
+		for i := range members {
+			if members[i].name != wantMembers[i].name || !bytes.Equal(members[i].raw, wantMembers[i].raw) {
+				t.Fatalf("readReply(%q): member %d is %q=%q, scanObject %q=%q", data, i,
+					members[i].name, members[i].raw, wantMembers[i].name, wantMembers[i].raw)
+			}
+		}
+		v1Err := json.Unmarshal(data, want)
+		switch {
+		case (decodeErr == nil) != (v1Err == nil):
+			t.Fatalf("decoding %q into %T: %v, encoding/json: %v", data, got, decodeErr, v1Err)
+		case decodeErr == nil && !reflect.DeepEqual(got, want):
+			t.Fatalf("decoding %q into %T:\n got %+v\nwant %+v", data, got, got, want)
+		}
+	})
 }

@@ -30,16 +30,21 @@ func (c *Client) nonce(ctx context.Context) (string, error) {
 func (c *Client) fetchNonce(ctx context.Context, prefetch bool) (nonce string, err error) {
 	ctx, obs := c.observeNonceStart(ctx, prefetch)
 	defer func() { obs.end(err) }()
-	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
-	rep, _, err := c.post(ctx, nonceEndpoint, "/Nonce", body, stageNonce)
+	// post waits for the rate limiter; a prefetch has its turn already
+	// (noncePool.spare).
+	rep, _, err := c.post(ctx, nonceEndpoint, "/Nonce", c.nonceBody, stageNonce)
 	if err != nil {
 		return "", err
 	}
+	defer rep.release()
 	if rep.status != http.StatusOK {
 		return "", c.gatewayError(nonceEndpoint, rep.status, rep.header, rep.body)
 	}
 	var r struct{ Nonce, Status, Description string }
-	if err := json.Unmarshal(rep.body, &r); err != nil {
+	if env, ok := readEnvelope(rep.body); ok && len(env.message) == 0 {
+		// The common reply, read as encoding/json reads it (readEnvelope).
+		r.Nonce, r.Status, r.Description = env.nonce, env.status, env.description
+	} else if err := json.Unmarshal(rep.body, &r); err != nil {
 		return "", c.gatewayError(nonceEndpoint, rep.status, rep.header, rep.body)
 	}
 	switch {
@@ -69,8 +74,15 @@ func validNonce(n string) bool {
 
 // WithNoncePrefetch keeps up to n nonces fetched ahead, so that a call
 // costs one round trip (the Order POST) instead of two. The pool is
-// refilled alongside each call, never by a background goroutine; a nonce is
-// used at most once and dropped unused after NonceMaxAge. Off by default.
+// refilled alongside each call's Order POST, never by a background
+// goroutine; a nonce is used at most once and dropped unused after
+// NonceMaxAge. Off by default.
+//
+// With WithRateLimit, prefetching never makes a call wait: the Order POST
+// takes its turn first, a prefetch only uses a turn that is free at once
+// (it is skipped otherwise), and the pool holds no more nonces than calls
+// are running at the time, so that the rate budget is not spent on nonces
+// that would expire unused.
 func WithNoncePrefetch(n int) Option {
 	return func(c *Client) error {
 		if n < 1 || n > 16 {
@@ -91,11 +103,21 @@ type noncePool struct {
 	size  int
 	now   func() time.Time
 	fetch func(context.Context) (string, error)
+	// spare, when set (WithRateLimit), takes a turn of the rate budget
+	// for one prefetch if one is free now; the pool then also holds no
+	// more nonces than calls are running.
+	spare func() bool
 
 	mu       sync.Mutex
 	free     []pooledNonce
-	inflight int
+	inflight int // fetches under way
+	calls    int // calls between begin and end
 }
+
+// begin and end bracket a call that may take from the pool: with a rate
+// limit, the calls running at once are what the pool is for.
+func (p *noncePool) begin() { p.mu.Lock(); p.calls++; p.mu.Unlock() }
+func (p *noncePool) end()   { p.mu.Lock(); p.calls--; p.mu.Unlock() }
 
 func (p *noncePool) take() (string, bool) {
 	p.mu.Lock()
@@ -123,7 +145,19 @@ func (p *noncePool) drop() {
 // It runs beside a call's Order POST and returns when its fetches end.
 func (p *noncePool) fill(ctx context.Context) {
 	p.mu.Lock()
-	want := p.size - len(p.free) - p.inflight
+	target := p.size
+	if p.spare != nil {
+		target = min(p.size, p.calls)
+	}
+	want := target - len(p.free) - p.inflight
+	if p.spare != nil {
+		// Only turns that are free now, never one a call would wait for.
+		got := 0
+		for got < want && p.spare() {
+			got++
+		}
+		want = got
+	}
 	if want <= 0 {
 		p.mu.Unlock()
 		return

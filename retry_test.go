@@ -443,7 +443,7 @@ func TestRetryCreateUnsentProvenByTrace(t *testing.T) {
 	t.Run("without a retry it is not processed", func(t *testing.T) {
 		dials.Store(0)
 		c := b.client(WithRetryPolicy(NoRetry()), WithHTTPClient(&http.Client{Transport: tr}))
-		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &struct{}{})
+		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &ResponseOrderCreate{})
 		assert.Equal(t, stageUnsent, st)
 		var ne *NetworkError
 		require.ErrorAs(t, err, &ne)
@@ -456,7 +456,7 @@ func TestRetryCreateUnsentProvenByTrace(t *testing.T) {
 			}
 			return http.DefaultTransport.RoundTrip(r)
 		})}))
-		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &struct{}{})
+		st, err := c.send(t.Context(), orderCreateService, map[string]any{"OrderNo": "C1"}, &ResponseOrderCreate{})
 		assert.Equal(t, stageMaybeSent, st)
 		var ne *NetworkError
 		require.ErrorAs(t, err, &ne)

@@ -47,6 +47,8 @@ type Client struct {
 	limiter  *rate.Limiter
 	nonces   *noncePool
 	observer *Observer // nil: no WithObserver (observer.go)
+
+	nonceBody []byte // {"ShopNo":…}, the same for every nonce request
 }
 
 // credentials hold the client's secrets two pointers away from the Client.
@@ -98,8 +100,13 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 		c.hc = defaultHTTPClient()
 	}
 	if c.nonces != nil {
-		c.nonces.fetch = func(ctx context.Context) (string, error) { return c.fetchNonce(ctx, true) }
+		c.nonces.fetch = func(ctx context.Context) (string, error) { return c.fetchNonce(c.withTurn(ctx), true) }
+		if c.limiter != nil {
+			c.nonces.spare = c.limiter.Allow
+		}
 	}
+	// The nonce request never changes: encode it once.
+	c.nonceBody, _ = json.Marshal(struct{ ShopNo string }{c.shopNo})
 	return c, nil
 }
 
@@ -228,69 +235,60 @@ func (c Client) LogValue() slog.Value {
 // service the SDK does not model is taken as one that changes something:
 // it is resent only when the bank provably did not process it.
 func (c *Client) Call(ctx context.Context, service string, payload any) ([]byte, error) {
-	plain, _, _, err := c.call(ctx, lookupService(service), payload)
-	return plain, err
+	o, _, err := c.call(ctx, lookupService(service), payload, nil)
+	return o.plain, err
 }
 
 // do calls service and decodes a successful reply into out.
-func (c *Client) do(ctx context.Context, svc *service, payload, out any) error {
+func (c *Client) do(ctx context.Context, svc *service, payload any, out replyTarget) error {
 	_, err := c.send(ctx, svc, payload, out)
 	return err
 }
 
 // send is do that also tells how far the call got, for the services that
-// settle an unknown outcome (CreateOrder, MaintainOrder).
-func (c *Client) send(ctx context.Context, svc *service, payload, out any) (stage, error) {
-	plain, _, st, err := c.call(ctx, svc, payload)
+// settle an unknown outcome (CreateOrder, MaintainOrder). The reply is
+// decoded into out while it is read and verified (openReply); out is
+// zero unless the call succeeds.
+func (c *Client) send(ctx context.Context, svc *service, payload any, out replyTarget) (stage, error) {
+	o, st, err := c.call(ctx, svc, payload, out)
+	if err == nil && o.decodeErr != nil {
+		err = &MessageError{Service: svc.name, Reason: "reply does not decode: " + o.decodeErr.Error()}
+	}
 	if err != nil {
-		return st, err
+		out.reset()
 	}
-	if err := json.Unmarshal(plain, out); err != nil {
-		return st, &MessageError{Service: svc.name, Reason: "reply does not decode: " + scrubJSONError(err)}
-	}
-	return st, nil
-}
-
-// scrubJSONError keeps the position and type of a JSON error but never the
-// reply's content (which may hold account or card numbers).
-func scrubJSONError(err error) string {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		return fmt.Sprintf("field %s: cannot hold a JSON %s", ute.Field, ute.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at offset %d", se.Offset)
-	}
-	return "invalid field value"
+	return st, err
 }
 
 // call runs the pipeline with the retry policy. The stage is the last
 // attempt's; an attempt of a service that changes something is followed by
 // another only when its stage proves the bank did not process it, so the
 // last attempt's stage is the whole call's.
-func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, []field, stage, error) {
+func (c *Client) call(ctx context.Context, svc *service, payload any, into replyTarget) (opened, stage, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, stageUnsent, &NetworkError{Service: svc.name, Err: err}
+		return opened{}, stageUnsent, &NetworkError{Service: svc.name, Err: err}
 	}
 	plainReq, err := marshalPayload(payload)
 	if err != nil {
-		return nil, nil, stageUnsent, err
+		return opened{}, stageUnsent, err
 	}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		actx, obs := c.observeCallStart(ctx, svc.name, attempt)
-		plain, fields, st, err := c.attempt(actx, svc, plainReq)
+		if into != nil {
+			into.reset() // each attempt decodes afresh
+		}
+		o, st, err := c.attempt(actx, svc, plainReq, into)
 		c.logCall(ctx, svc.name, attempt, start, err)
 		if err == nil {
-			obs.end(nil, fieldValue(fields, "Description"), false, false, 0)
-			return plain, fields, st, nil
+			obs.end(nil, fieldValue(o.fields, "Description"), false, false, 0)
+			return o, st, nil
 		}
 		wait, ok := c.retry.next(attempt, start, err, svc.idempotent || st.unprocessed(err))
 		retry := ok && ctx.Err() == nil
 		obs.end(err, "", st == stageNonce, retry, wait)
 		if !retry {
-			return nil, nil, st, err
+			return opened{}, st, err
 		}
 		if c.log != nil {
 			c.log.LogAttrs(ctx, slog.LevelInfo, "qpay retry", slog.String("service", svc.name),
@@ -300,7 +298,7 @@ func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, [
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, nil, st, &NetworkError{Service: svc.name, Err: ctx.Err(), MaybeSent: st == stageMaybeSent}
+			return opened{}, st, &NetworkError{Service: svc.name, Err: ctx.Err(), MaybeSent: st == stageMaybeSent}
 		case <-t.C:
 		}
 	}
@@ -308,11 +306,19 @@ func (c *Client) call(ctx context.Context, svc *service, payload any) ([]byte, [
 
 // attempt is one try: a fresh nonce, seal, post, open. It records how far
 // the try got.
-func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte) ([]byte, []field, stage, error) {
+func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte, into replyTarget) (opened, stage, error) {
+	if c.nonces != nil {
+		c.nonces.begin()
+		defer c.nonces.end()
+	}
 	nonce, err := c.nonce(ctx)
 	if err != nil {
 		// Whatever happened to the nonce request, no Order request exists.
-		return nil, nil, stageNonce, err
+		return opened{}, stageNonce, err
+	}
+	// The Order POST takes its turn before any prefetch may take one.
+	if err := c.waitTurn(ctx, svc.name); err != nil {
+		return opened{}, stageUnsent, err
 	}
 	if c.nonces != nil {
 		// Refill the pool while the Order POST is in flight.
@@ -322,23 +328,24 @@ func (c *Client) attempt(ctx context.Context, svc *service, plainReq []byte) ([]
 	}
 	env, err := Seal(svc.name, c.shopNo, json.RawMessage(plainReq), nonce, c.cred.hashID)
 	if err != nil {
-		return nil, nil, stageUnsent, err
+		return opened{}, stageUnsent, err
 	}
-	body, err := json.Marshal(env)
+	body, err := marshalEnvelope(env)
 	if err != nil {
-		return nil, nil, stageUnsent, err
+		return opened{}, stageUnsent, err
 	}
-	r, st, err := c.post(ctx, svc.name, "/Order", body, stageMaybeSent)
+	r, st, err := c.post(c.withTurn(ctx), svc.name, "/Order", body, stageMaybeSent)
 	if err != nil {
-		return nil, nil, st, err
+		return opened{}, st, err
 	}
-	plain, fields, st, err := c.openReply(svc.name, r.status, r.header, r.body)
+	defer r.release()
+	o, st, err := c.openReply(svc.name, r.status, r.header, r.body, into)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code.nonceRefusal() && c.nonces != nil {
 		// The pooled nonces are as old as the refused one or older.
 		c.nonces.drop()
 	}
-	return plain, fields, st, err
+	return o, st, err
 }
 
 // httpReply is a POST's answer, bounded.
@@ -346,6 +353,33 @@ type httpReply struct {
 	status int
 	header http.Header
 	body   []byte
+	buf    *[]byte // body's buffer, from scratch until release
+}
+
+// turnTaken marks the context of a request whose turn of the rate
+// budget was taken before post: the Order POST (before the pool's refill
+// may take one) and a prefetch (which takes only a free one).
+type turnTaken struct{}
+
+// withTurn is ctx for a request that has its turn already.
+func (c *Client) withTurn(ctx context.Context) context.Context {
+	if c.limiter == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, turnTaken{}, true)
+}
+
+// waitTurn waits for the rate limiter (WithRateLimit) before a request;
+// a wait that ends early (the context) is a NetworkError of a request that
+// was never sent.
+func (c *Client) waitTurn(ctx context.Context, service string) error {
+	if c.limiter == nil {
+		return nil
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return &NetworkError{Service: service, Err: err}
+	}
+	return nil
 }
 
 // post sends one JSON POST and reads the bounded reply. written is the
@@ -358,9 +392,9 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 	netErr := func(st stage, err error) error {
 		return &NetworkError{Service: service, Err: err, MaybeSent: st == stageMaybeSent}
 	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, stageUnsent, netErr(stageUnsent, err)
+	if ctx.Value(turnTaken{}) == nil {
+		if err := c.waitTurn(ctx, service); err != nil {
+			return nil, stageUnsent, err
 		}
 	}
 	var w wireTrace
@@ -382,17 +416,60 @@ func (c *Client) post(ctx context.Context, service, path string, body []byte, wr
 		return nil, st, netErr(st, err)
 	}
 	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	r := &httpReply{status: resp.StatusCode, header: resp.Header, buf: getScratch()}
+	r.body, err = readBody(resp.Body, resp.ContentLength, c.maxReply, *r.buf)
 	if err != nil {
+		r.release()
 		return nil, written, netErr(written, err)
 	}
-	if int64(len(reply)) > c.maxReply {
+	if int64(len(r.body)) > c.maxReply {
+		defer r.release()
 		if resp.StatusCode != http.StatusOK {
-			return nil, stageAnswered, c.gatewayError(service, resp.StatusCode, resp.Header, reply)
+			return nil, stageAnswered, c.gatewayError(service, resp.StatusCode, resp.Header, r.body)
 		}
 		return nil, stageAnswered, &MessageError{Service: service, Reason: fmt.Sprintf("reply larger than %d bytes", c.maxReply)}
 	}
-	return &httpReply{resp.StatusCode, resp.Header, reply}, stageAnswered, nil
+	return r, stageAnswered, nil
+}
+
+// release hands the body's buffer back for reuse: the caller is done
+// with the body and kept nothing of it (errors and values copy what they
+// take).
+func (r *httpReply) release() {
+	if r.buf != nil {
+		*r.buf = r.body[:0]
+		putScratch(r.buf)
+		r.buf, r.body = nil, nil
+	}
+}
+
+// readBody reads a reply to its end (so that the connection is reused),
+// or to max+1 bytes, into b when it is large enough. A body that
+// announces its length is read into one buffer of that size, not grown by
+// copying as io.ReadAll grows it.
+func readBody(r io.Reader, length, max int64, b []byte) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 && length <= max {
+		size = length + 1 // room to read the EOF without growing
+	}
+	if int64(cap(b)) < size {
+		b = make([]byte, 0, size)
+	}
+	b = b[:0]
+	lr := io.LimitedReader{R: r, N: max + 1}
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // wireTrace watches the transport write a request: the only proof that a
@@ -424,41 +501,70 @@ type replyShape struct {
 // and says what the reply proves: stageVerified for a reply whose Sign
 // verified (Status S or F), stageAnswered for anything else (an HTTP
 // status, an unsigned body, a reply that does not open or verify): not the
-// bank's word.
-func (c *Client) openReply(service string, status int, hdr http.Header, body []byte) ([]byte, []field, stage, error) {
+// bank's word. With into, the plaintext is decoded into it as it is read;
+// decodeErr is set, for a verified reply of Status S only, when it does
+// not fit.
+//
+// The body is read by readEnvelope when it has the common shape, else by
+// encoding/json; both read the same fields from it.
+func (c *Client) openReply(service string, status int, hdr http.Header, body []byte, into replyTarget) (opened, stage, error) {
 	if status != http.StatusOK {
-		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
+		return opened{}, stageAnswered, c.gatewayError(service, status, hdr, body)
+	}
+	if env, ok := readEnvelope(body); ok {
+		o, st, err := c.openEnvelope(service, hdr, body, env, into)
+		if !errors.Is(err, ErrMessageNotHex) && !errors.Is(err, ErrMessageTruncated) {
+			return o, st, err
+		}
+		// Not hex, or not whole: what encoding/json makes of such a body
+		// (escapes, invalid UTF-8, control characters) decides the error.
 	}
 	var r replyShape
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
+		return opened{}, stageAnswered, c.gatewayError(service, status, hdr, body)
 	}
-	if r.Message == "" {
-		if r.Status != "" {
-			ae := apiError(service, r.Status, r.Description)
+	env := envelope{version: r.Version, shopNo: r.ShopNo, apiService: r.APIService, sign: r.Sign, nonce: r.Nonce,
+		status: r.Status, description: r.Description, message: []byte(r.Message)}
+	return c.openEnvelope(service, hdr, body, env, into)
+}
+
+// opened is a reply that verified with Status S: its plaintext, the
+// fields of the rule that verified it, and whether it failed to decode
+// into the typed reply.
+type opened struct {
+	plain     []byte
+	fields    []field
+	decodeErr error
+}
+
+// openEnvelope is openReply once the body is read.
+func (c *Client) openEnvelope(service string, hdr http.Header, body []byte, r envelope, into replyTarget) (opened, stage, error) {
+	if len(r.message) == 0 {
+		if r.status != "" {
+			ae := apiError(service, r.status, r.description)
 			ae.Unverified = true
-			return nil, nil, stageAnswered, ae
+			return opened{}, stageAnswered, ae
 		}
-		return nil, nil, stageAnswered, c.gatewayError(service, status, hdr, body)
+		return opened{}, stageAnswered, c.gatewayError(service, http.StatusOK, hdr, body)
 	}
-	if r.Sign == "" || r.Nonce == "" {
-		return nil, nil, stageAnswered, &MessageError{Service: service, Reason: "envelope lacks Sign or Nonce"}
+	if r.sign == "" || r.nonce == "" {
+		return opened{}, stageAnswered, &MessageError{Service: service, Reason: "envelope lacks Sign or Nonce"}
 	}
-	if r.APIService != "" && r.APIService != service {
-		return nil, nil, stageAnswered, &MessageError{Service: service, Reason: "reply is for APIService " + r.APIService}
+	if r.apiService != "" && r.apiService != service {
+		return opened{}, stageAnswered, &MessageError{Service: service, Reason: "reply is for APIService " + r.apiService}
 	}
-	plain, fields, err := r.APIMessage.open(c.cred.hashID, lookupService(service).reply)
+	plain, fields, decodeErr, err := openSealed(sealed{r.apiService, r.sign, r.nonce, r.message}, c.cred.hashID, lookupService(service).reply, into)
 	if err != nil {
-		return nil, nil, stageAnswered, err
+		return opened{}, stageAnswered, err
 	}
 	st := fieldValue(fields, "Status")
 	switch st {
 	case "S":
-		return plain, fields, stageVerified, nil
+		return opened{plain, fields, decodeErr}, stageVerified, nil
 	case "":
-		return nil, nil, stageVerified, &MessageError{Service: service, Reason: "reply has no Status"}
+		return opened{}, stageVerified, &MessageError{Service: service, Reason: "reply has no Status"}
 	}
-	return nil, nil, stageVerified, apiError(service, st, fieldValue(fields, "Description"))
+	return opened{}, stageVerified, apiError(service, st, fieldValue(fields, "Description"))
 }
 
 func apiError(service, status, desc string) *APIError {
