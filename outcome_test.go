@@ -47,15 +47,21 @@ type faultCase struct {
 	earlier, amount sinopac.Amount
 }
 
+// faultDeadline is the caller's deadline in the cases that cut a call
+// short. It covers a refund's baseline OrderQuery on a loaded machine: cut
+// there, the refund is provably not sent (a truthful answer, but not the
+// case under test).
+const faultDeadline = 3 * time.Second
+
 const longDelay = time.Minute // a reply later than any deadline here; the server stops waiting when the client leaves
 
 var faultCases = []faultCase{
 	{name: "reply dropped", fault: qpaytest.Fault{DropReply: true}, done: true, settled: true},
 	{name: "reply delayed past the deadline", fault: qpaytest.Fault{AfterProcessing: true, Delay: longDelay},
-		deadline: time.Second, done: true, settled: true},
+		deadline: faultDeadline, done: true, settled: true},
 	{name: "request delayed past the deadline, never processed", fault: qpaytest.Fault{Delay: longDelay},
-		deadline: time.Second},
-	{name: "gateway holds the request and forwards it after the client gave up", hold: true, deadline: time.Second, done: true},
+		deadline: faultDeadline},
+	{name: "gateway holds the request and forwards it after the client gave up", hold: true, deadline: faultDeadline, done: true},
 	{name: "504 after processing", fault: qpaytest.Fault{AfterProcessing: true, Status: http.StatusGatewayTimeout, Body: "upstream timeout"},
 		done: true, settled: true},
 	{name: "settle query lagging", fault: qpaytest.Fault{DropReply: true}, lag: qpaytest.NonceLifetime * 5, done: true},
@@ -338,7 +344,7 @@ func (g *holdingGateway) serve(w http.ResponseWriter, r *http.Request) {
 // first: the resend creates the order, the late one is refused (E0302).
 func TestFaultCreateResentBeforeHeldOneArrives(t *testing.T) {
 	t.Parallel()
-	tc := faultCase{hold: true, deadline: time.Second}
+	tc := faultCase{hold: true, deadline: faultDeadline}
 	b := newFaultBank(t, tc, "OrderCreate")
 	req := atmOrder("A202611269002", "")
 	_, err := b.c.CreateOrder(callContext(t, tc), req)
