@@ -149,7 +149,7 @@ func attrsOf(kvs []attribute.KeyValue) map[string]attribute.Value {
 func label(s attribute.Set) string {
 	var parts []string
 	for _, kv := range s.ToSlice() {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	return strings.Join(parts, ",")
 }
@@ -478,23 +478,23 @@ func sweep(t *testing.T, o *observed, secrets map[string]string, orderNos []stri
 		check("span name "+s.Name(), s.Name())
 		check(s.Name()+" status", s.Status().Description)
 		for _, kv := range s.Attributes() {
-			check(s.Name()+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.Emit())
+			check(s.Name()+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.String())
 			n++
 		}
 		for _, e := range s.Events() {
 			check(s.Name()+" event "+e.Name, e.Name)
 			for _, kv := range e.Attributes {
-				check(s.Name()+" event attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.Emit())
+				check(s.Name()+" event attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		for _, kv := range s.Resource().Attributes() {
-			check("resource attribute "+string(kv.Key), kv.Value.Emit())
+			check("resource attribute "+string(kv.Key), kv.Value.String())
 		}
 	}
 	for name, points := range o.points {
 		for _, p := range points {
 			for _, kv := range p.attrs.ToSlice() {
-				check(name+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.Emit())
+				check(name+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.String())
 				n++
 			}
 		}
