@@ -165,6 +165,29 @@
 // [ErrNotProcessed] (a [*NotProcessedError]) means the request provably
 // never left: sending it again is safe.
 //
+// # Observability
+//
+// The SDK never logs or exports by itself. [WithObserver] takes an
+// [Observer], a struct of optional hooks called around each attempt of a
+// service call ([CallInfo], [CallDone]: service, shop, attempt and
+// [CallInfo.Retried], HTTP status, the bank's Status and Code, the
+// [ErrorClass] from [ErrorClassOf], whether a retry follows, durations),
+// each nonce fetch, each notification the BackendHandler serves (its
+// [NotificationOutcome] and reason) and each reconciler pass (package
+// reconcile and reconcile/riverpg read it with [Client.Observer]: checks,
+// lookups, events by kind, pending orders and the oldest one's age, per
+// shop). A Start hook may return a context, say holding a span: the step
+// runs with it, so a nonce fetch is a child of its call and a pass's calls
+// are children of the pass. Every QPay service is one POST to /Order, so
+// an HTTP-level wrapper cannot tell the services apart; an Observer can.
+//
+// No event carries a hash key, the HashID, the X-KeyID, a nonce, a Sign,
+// a PayToken, an OrderNo, a body or an error's text: only names, counts,
+// codes, classes and durations, fit for metric attributes. Module
+// github.com/funbiz-go/sinopac/otelqpay turns an Observer into
+// OpenTelemetry spans and metrics (and, through OpenTelemetry's exporter,
+// Prometheus); the SDK itself depends on neither.
+//
 // # Testing your code
 //
 // Package qpaytest is an in-process QPay server (like net/http/httptest):

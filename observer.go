@@ -45,9 +45,11 @@ type Observer struct {
 	NotificationStart func(ctx context.Context, n NotificationInfo) context.Context
 	NotificationEnd   func(ctx context.Context, n NotificationDone)
 
-	// ReconcileStart and ReconcileEnd frame one pass of a reconciler built
-	// on the client (package reconcile, which reads them with
-	// Client.Observer). The pass's calls run with the Start hook's context.
+	// ReconcileStart and ReconcileEnd frame one shop's share of a pass of
+	// a reconciler built on the client (package reconcile, which reads
+	// them with Client.Observer), or one order's check run on its own (a
+	// job of reconcile/riverpg; ReconcileInfo.Check). The calls (and the
+	// handler) run with the Start hook's context.
 	ReconcileStart func(ctx context.Context, p ReconcileInfo) context.Context
 	ReconcileEnd   func(ctx context.Context, p ReconcileDone)
 }
@@ -195,9 +197,15 @@ type NotificationDone struct {
 	Duration time.Duration
 }
 
-// ReconcileInfo describes a reconciler pass as it starts.
+// ReconcileInfo describes a reconciler pass as it starts: one shop's
+// share of it (a pass over many shops reports once per shop, each to the
+// Observer of that shop's client).
 type ReconcileInfo struct {
 	ShopNo string
+	// Check is true for the check of a single order run on its own (a
+	// reconcile/riverpg job: it counts its event but not the backlog),
+	// false for a pass over the shop's due orders.
+	Check bool
 }
 
 // ReconcileDone describes a reconciler pass as it ends.
@@ -209,9 +217,12 @@ type ReconcileDone struct {
 	// Events counts the events the handler accepted, by kind ("paid",
 	// "expired", …; package reconcile's Kind). Read it, do not keep it.
 	Events map[string]int
-	// Pending is the number of orders still tracked after the pass;
-	// OldestPending the age of the oldest of them (since its CreatedAt),
-	// 0 when none is pending.
+	// Backlog is true when Pending and OldestPending were measured: at
+	// the end of a pass, unless counting failed; never for a Check.
+	Backlog bool
+	// Pending is the number of the shop's orders still tracked after the
+	// pass; OldestPending the age of the oldest of them (since its
+	// CreatedAt), 0 when none is pending.
 	Pending       int
 	OldestPending time.Duration
 	Class         ErrorClass // the pass's failure class (ErrorClassOf of its error)

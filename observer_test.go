@@ -307,7 +307,7 @@ func TestObserverEventsHoldNoSecrets(t *testing.T) {
 		"RetryWait": "time.Duration", "Duration": "time.Duration", "Prefetch": "bool",
 		"Outcome": "sinopac.NotificationOutcome", "Reason": "sinopac.NotificationReason", "APType": "string", "Paid": "bool",
 		"Checked": "int", "Queries": "int", "Failed": "int", "Events": "map[string]int", "Pending": "int",
-		"OldestPending": "time.Duration",
+		"OldestPending": "time.Duration", "Check": "bool", "Backlog": "bool",
 	}
 	var walk func(reflect.Type)
 	walk = func(typ reflect.Type) {

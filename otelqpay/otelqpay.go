@@ -22,7 +22,14 @@
 //   - "QPay notification": a BackendHandler request; the OrderPayQuery
 //     that verifies it is its child. qpay.outcome, qpay.reason,
 //     qpay.ap_type, qpay.paid.
-//   - "QPay reconcile pass": a reconciler pass; its calls are children.
+//   - "QPay reconcile pass": one shop's share of a reconciler pass; its
+//     calls (and the reconciler's Handler) are children. qpay.shop_no,
+//     qpay.reconcile.checked, .queries, .failed, .pending,
+//     .oldest_pending_age_s (when the pass measured its backlog),
+//     qpay.reconcile.events.<kind>, error.type.
+//   - "QPay reconcile check": the check of a single order run on its own
+//     (a job of reconcile/riverpg), with the same attributes but no
+//     backlog.
 //
 // # Metrics
 //
@@ -38,10 +45,10 @@
 //	qpay.notifications               counter       qpay.shop_no qpay.outcome (acknowledged, deferred, refused,
 //	                                               failed)
 //	                                               qpay.reason qpay.ap_type qpay.paid
-//	qpay.reconcile.pass.duration     histogram, s  qpay.shop_no qpay.outcome
+//	qpay.reconcile.pass.duration     histogram, s  qpay.shop_no qpay.outcome (passes, not single checks)
 //	qpay.reconcile.pending           gauge         qpay.shop_no: orders still tracked after the last pass
-//	qpay.reconcile.oldest_pending_age gauge, s     qpay.shop_no
-//	qpay.reconcile.events            counter       qpay.shop_no qpay.kind (paid, expired, …)
+//	qpay.reconcile.oldest_pending_age gauge, s     qpay.shop_no (both only from a pass that measured them)
+//	qpay.reconcile.events            counter       qpay.shop_no qpay.kind (paid, expired, …; passes and checks)
 //
 // The Prometheus exporter of OpenTelemetry (go.opentelemetry.io/otel/exporters/prometheus)
 // serves them as qpay_client_calls_total, qpay_client_call_duration_seconds, … with
@@ -304,12 +311,18 @@ func (in *instruments) notificationEnd(ctx context.Context, d sinopac.Notificati
 }
 
 func (in *instruments) reconcileStart(ctx context.Context, p sinopac.ReconcileInfo) context.Context {
-	return in.begin(ctx, reconcileSpan{}, "QPay reconcile pass", trace.SpanKindInternal, keyShopNo.String(p.ShopNo))
+	name := "QPay reconcile pass"
+	if p.Check {
+		name = "QPay reconcile check"
+	}
+	return in.begin(ctx, reconcileSpan{}, name, trace.SpanKindInternal, keyShopNo.String(p.ShopNo))
 }
 
 func (in *instruments) reconcileEnd(ctx context.Context, d sinopac.ReconcileDone) {
-	attrs := []attribute.KeyValue{keyChecked.Int(d.Checked), keyQueries.Int(d.Queries), keyFailed.Int(d.Failed),
-		keyPending.Int(d.Pending), keyOldest.Float64(d.OldestPending.Seconds())}
+	attrs := []attribute.KeyValue{keyChecked.Int(d.Checked), keyQueries.Int(d.Queries), keyFailed.Int(d.Failed)}
+	if d.Backlog {
+		attrs = append(attrs, keyPending.Int(d.Pending), keyOldest.Float64(d.OldestPending.Seconds()))
+	}
 	for kind, n := range d.Events {
 		attrs = append(attrs, attribute.Int(keyEvents+kind, n))
 	}
@@ -319,9 +332,13 @@ func (in *instruments) reconcileEnd(ctx context.Context, d sinopac.ReconcileDone
 	finish(ctx, reconcileSpan{}, d.Class != sinopac.ErrorClassNone, string(d.Class), attrs...)
 
 	shop := keyShopNo.String(d.ShopNo)
-	in.passDuration.Record(ctx, d.Duration.Seconds(), metric.WithAttributes(shop, keyOutcome.String(outcome(d.Class))))
-	in.pending.Record(ctx, int64(d.Pending), metric.WithAttributes(shop))
-	in.oldest.Record(ctx, d.OldestPending.Seconds(), metric.WithAttributes(shop))
+	if !d.Check {
+		in.passDuration.Record(ctx, d.Duration.Seconds(), metric.WithAttributes(shop, keyOutcome.String(outcome(d.Class))))
+	}
+	if d.Backlog {
+		in.pending.Record(ctx, int64(d.Pending), metric.WithAttributes(shop))
+		in.oldest.Record(ctx, d.OldestPending.Seconds(), metric.WithAttributes(shop))
+	}
 	for kind, n := range d.Events {
 		in.events.Add(ctx, int64(n), metric.WithAttributes(shop, keyKind.String(kind)))
 	}

@@ -87,7 +87,15 @@ func (h *harness) drive(t *testing.T) {
 	pctx := h.obs.ReconcileStart(ctx, sinopac.ReconcileInfo{ShopNo: shop})
 	h.call(pctx, "OrderQuery", 1, ok)
 	h.obs.ReconcileEnd(pctx, sinopac.ReconcileDone{ReconcileInfo: sinopac.ReconcileInfo{ShopNo: shop}, Checked: 3, Queries: 1,
-		Events: map[string]int{"paid": 2, "pending": 1}, Pending: 5, OldestPending: 2 * time.Hour, Duration: time.Second})
+		Events: map[string]int{"paid": 2, "pending": 1}, Backlog: true, Pending: 5, OldestPending: 2 * time.Hour, Duration: time.Second})
+
+	// A single order's check (a River job): its event counts, it has no
+	// backlog to report and is no pass.
+	check := sinopac.ReconcileInfo{ShopNo: shop, Check: true}
+	cctx := h.obs.ReconcileStart(ctx, check)
+	h.call(cctx, "OrderQuery", 1, ok)
+	h.obs.ReconcileEnd(cctx, sinopac.ReconcileDone{ReconcileInfo: check, Checked: 1, Queries: 1, Events: map[string]int{"paid": 1},
+		Duration: 300 * time.Millisecond})
 }
 
 func attrs(kvs []attribute.KeyValue) map[string]attribute.Value {
@@ -114,7 +122,7 @@ func TestSpans(t *testing.T) {
 	}
 	want := []string{"QPay Nonce", "QPay OrderCreate", "QPay Nonce", "QPay OrderQuery", "QPay Nonce", "QPay OrderQuery",
 		"QPay Nonce", "QPay OrderQuery", "QPay Nonce", "QPay OrderPayQuery", "QPay notification", "QPay notification", "QPay notification",
-		"QPay Nonce", "QPay OrderQuery", "QPay reconcile pass"}
+		"QPay Nonce", "QPay OrderQuery", "QPay reconcile pass", "QPay Nonce", "QPay OrderQuery", "QPay reconcile check"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("spans in end order:\n%v\nwant\n%v", names, want)
 	}
@@ -137,6 +145,10 @@ func TestSpans(t *testing.T) {
 		case i == 14:
 			if parent(s) != "QPay reconcile pass" {
 				t.Errorf("the pass's query's parent: %q", parent(s))
+			}
+		case i == 17:
+			if parent(s) != "QPay reconcile check" {
+				t.Errorf("the check's query's parent: %q", parent(s))
 			}
 		case strings.HasPrefix(s.Name(), "QPay Order"):
 			if parent(s) != "" || s.SpanKind() != trace.SpanKindClient {
@@ -181,6 +193,13 @@ func TestSpans(t *testing.T) {
 	if pass["qpay.reconcile.pending"].AsInt64() != 5 || pass["qpay.reconcile.oldest_pending_age_s"].AsFloat64() != 7200 ||
 		pass["qpay.reconcile.events.paid"].AsInt64() != 2 || pass["qpay.reconcile.checked"].AsInt64() != 3 {
 		t.Errorf("pass: %v", pass)
+	}
+	check := attrs(ended[18].Attributes())
+	if check["qpay.reconcile.events.paid"].AsInt64() != 1 || check["qpay.reconcile.checked"].AsInt64() != 1 || ended[18].SpanKind() != trace.SpanKindInternal {
+		t.Errorf("check: %v", check)
+	}
+	if _, ok := check["qpay.reconcile.pending"]; ok {
+		t.Error("a check measures no backlog")
 	}
 }
 
@@ -250,28 +269,29 @@ func TestMetrics(t *testing.T) {
 			{attrs: "qpay.code=E9900,qpay.outcome=api,qpay.retried=false,qpay.service=OrderQuery," + s, value: 1},
 			{attrs: "qpay.code=S0000,qpay.outcome=ok,qpay.retried=false,qpay.service=OrderCreate," + s, value: 1},
 			{attrs: "qpay.code=S0000,qpay.outcome=ok,qpay.retried=false,qpay.service=OrderPayQuery," + s, value: 1},
-			{attrs: "qpay.code=S0000,qpay.outcome=ok,qpay.retried=false,qpay.service=OrderQuery," + s, value: 1},
+			{attrs: "qpay.code=S0000,qpay.outcome=ok,qpay.retried=false,qpay.service=OrderQuery," + s, value: 2},
 			{attrs: "qpay.code=S0000,qpay.outcome=ok,qpay.retried=true,qpay.service=OrderQuery," + s, value: 1},
 		},
 		"qpay.client.call.duration": {
 			{attrs: "qpay.outcome=api,qpay.service=OrderQuery," + s, value: 1, sum: 0.04},
 			{attrs: "qpay.outcome=ok,qpay.service=OrderCreate," + s, value: 1, sum: 0.06},
 			{attrs: "qpay.outcome=ok,qpay.service=OrderPayQuery," + s, value: 1, sum: 0.06},
-			{attrs: "qpay.outcome=ok,qpay.service=OrderQuery," + s, value: 2, sum: 0.12},
+			{attrs: "qpay.outcome=ok,qpay.service=OrderQuery," + s, value: 3, sum: 0.18},
 			{attrs: "qpay.outcome=signature,qpay.service=OrderQuery," + s, value: 1, sum: 0.03},
 		},
 		"qpay.client.retries":            {{attrs: "error.type=api,qpay.service=OrderQuery," + s, value: 1}},
 		"qpay.client.signature.failures": {{attrs: "qpay.service=OrderQuery,qpay.shop_no=" + shop + ",qpay.side=reply", value: 1}},
-		"qpay.client.nonce.duration":     {{attrs: "qpay.outcome=ok,qpay.prefetch=false," + s, value: 6, sum: 0.12}},
+		"qpay.client.nonce.duration":     {{attrs: "qpay.outcome=ok,qpay.prefetch=false," + s, value: 7, sum: 0.14}},
 		"qpay.notifications": {
 			{attrs: "qpay.ap_type=,qpay.outcome=refused,qpay.paid=false,qpay.reason=unknown_pay_token," + s, value: 1},
 			{attrs: "qpay.ap_type=PayOut,qpay.outcome=acknowledged,qpay.paid=true,qpay.reason=," + s, value: 1},
 			{attrs: "qpay.ap_type=PayOut,qpay.outcome=deferred,qpay.paid=false,qpay.reason=not_final," + s, value: 1},
 		},
+		// The check is no pass, and measured no backlog: the pass's stays.
 		"qpay.reconcile.pass.duration":      {{attrs: "qpay.outcome=ok," + s, value: 1, sum: 1}},
 		"qpay.reconcile.pending":            {{attrs: s, value: 5}},
 		"qpay.reconcile.oldest_pending_age": {{attrs: s, value: 7200}},
-		"qpay.reconcile.events":             {{attrs: "qpay.kind=paid," + s, value: 2}, {attrs: "qpay.kind=pending," + s, value: 1}},
+		"qpay.reconcile.events":             {{attrs: "qpay.kind=paid," + s, value: 3}, {attrs: "qpay.kind=pending," + s, value: 1}},
 	}
 	for name, w := range want {
 		g := got[name]

@@ -47,6 +47,20 @@
 // The gateway answers HTTP 429 above about 5 requests a second per shop.
 // A Reconciler spaces each shop's requests (every OrderQuery is two: Nonce
 // and Order) to WithShopRate (default DefaultShopRate).
+//
+// # Observing
+//
+// A pass reports to the sinopac.Observer of each shop's client
+// (sinopac.WithObserver; package otelqpay makes spans and metrics of it):
+// ReconcileStart and ReconcileEnd once per shop and pass, for every shop
+// whose orders it looked up or that has orders pending. Per shop, because
+// each shop's client has an Observer of its own, and a ShopNo is a
+// low-cardinality attribute (an OrderNo never is). The report holds the
+// shop's checks, lookups, failures, events by kind and backlog: its
+// pending orders and the age of the oldest, from one Store.Backlog
+// aggregate per pass. The shop's calls and the Handler run with the
+// context its ReconcileStart returned, so their spans are the pass's
+// children. Summary carries the same counts for all shops together.
 package reconcile
 
 import (
@@ -270,11 +284,15 @@ func (r *Reconciler) Track(ctx context.Context, o PendingOrder) error {
 
 // Summary counts what a pass did.
 type Summary struct {
-	Checked  int          // orders checked (events produced)
-	Events   map[Kind]int // events accepted by the handler, by kind
-	Queries  int          // bank lookups: range pages plus single-order queries
-	Failed   int          // orders left for later: lookup, handler or store failure
-	Duration time.Duration
+	Checked int          // orders checked (events produced)
+	Events  map[Kind]int // events accepted by the handler, by kind
+	Queries int          // bank lookups: range pages plus single-order queries
+	Failed  int          // orders left for later: lookup, handler or store failure
+	// Pending and OldestPending are what is left after the pass: the
+	// orders still tracked, and the age of the oldest (since CreatedAt).
+	Pending       int
+	OldestPending time.Duration
+	Duration      time.Duration
 }
 
 // Run makes one pass: it claims the due orders batch by batch, looks them
@@ -283,9 +301,13 @@ type Summary struct {
 // error, after releasing what it had claimed and not yet handled). Other
 // failures (bank, handler, store) leave the orders concerned for a later
 // pass and are returned joined; the rest of the pass goes on.
+//
+// Each shop's share of the pass (its lookups, events and backlog) is
+// reported to the Observer of the shop's client (sinopac.WithObserver):
+// every shop whose orders it looked up or that has orders pending.
 func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 	start := time.Now()
-	sum := Summary{Events: map[Kind]int{}}
+	p := newPass(ctx)
 	var errs []error
 	for ctx.Err() == nil {
 		batch, err := r.store.Claim(ctx, r.owner, r.now(), r.lease, r.batch)
@@ -296,23 +318,23 @@ func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 		if len(batch) == 0 {
 			break
 		}
-		errs = append(errs, r.process(ctx, batch, &sum)...)
+		errs = append(errs, r.process(ctx, batch, p)...)
 		if len(batch) < r.batch {
 			break
 		}
 	}
-	sum.Duration = time.Since(start)
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)
 	}
-	err := errors.Join(errs...)
+	sum, err := r.finish(p, errs, start)
 	if r.log != nil {
 		lvl := slog.LevelDebug
 		if err != nil {
 			lvl = slog.LevelWarn
 		}
 		r.log.LogAttrs(ctx, lvl, "qpay reconcile pass", slog.Int("checked", sum.Checked), slog.Int("queries", sum.Queries),
-			slog.Int("failed", sum.Failed), slog.Duration("duration", sum.Duration), slog.Any("error", err))
+			slog.Int("failed", sum.Failed), slog.Int("pending", sum.Pending), slog.Duration("oldest_pending", sum.OldestPending),
+			slog.Duration("duration", sum.Duration), slog.Any("error", err))
 	}
 	return sum, err
 }
@@ -364,8 +386,10 @@ func (r *Reconciler) heartbeat(ctx context.Context, keys []OrderKey) (stop func(
 	return func() { cancel(); wg.Wait() }
 }
 
-// process handles one claimed batch.
-func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) []error {
+// process handles one claimed batch, counting and keeping each order's
+// failure in its shop's share of p; it returns the failures of no one
+// shop.
+func (r *Reconciler) process(ctx context.Context, batch []Entry, p *pass) []error {
 	slices.SortFunc(batch, func(a, b Entry) int {
 		return cmp.Or(strings.Compare(a.ShopNo, b.ShopNo), strings.Compare(a.OrderNo, b.OrderNo))
 	})
@@ -375,12 +399,8 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 	}
 	stop := r.heartbeat(ctx, keys)
 	defer stop()
-	found, failed, queries, lookupErr := r.lookup(ctx, batch)
-	sum.Queries += queries
+	found, failed := r.lookup(ctx, p, batch)
 	var errs []error
-	if lookupErr != nil {
-		errs = append(errs, lookupErr)
-	}
 	var unhandled []OrderKey
 	for i, e := range batch {
 		if ctx.Err() != nil {
@@ -389,8 +409,9 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 			}
 			break
 		}
+		shop := p.shop(e.ShopNo)
 		if failed[e.Key()] {
-			sum.Failed++ // its lease runs out; a later pass retries
+			shop.sum.Failed++ // its lease runs out; a later pass retries
 			continue
 		}
 		// Extend the batch's leases and make sure this one is still ours:
@@ -398,20 +419,20 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 		now := r.now()
 		held, err := r.store.Extend(context.WithoutCancel(ctx), r.owner, keys[i:], now, r.lease)
 		if err != nil {
-			sum.Failed++
-			errs = append(errs, err)
+			shop.sum.Failed++
+			shop.errs = append(shop.errs, err)
 			continue
 		}
 		if !slices.Contains(held, e.Key()) {
-			sum.Failed++
-			errs = append(errs, fmt.Errorf("reconcile: %s: %w", e.Key(), ErrLeaseLost))
+			shop.sum.Failed++
+			shop.errs = append(shop.errs, fmt.Errorf("reconcile: %s: %w", e.Key(), ErrLeaseLost))
 			continue
 		}
 		ev := r.policy.Decide(e.PendingOrder, found[e.Key()], e.Attempts+1, now)
-		sum.Checked++
-		if err := r.handle(ctx, ev); err != nil {
-			sum.Failed++
-			errs = append(errs, fmt.Errorf("reconcile: handler for %s: %w", ev.Key, err))
+		shop.sum.Checked++
+		if err := r.handle(shop.ctx, ev); err != nil {
+			shop.sum.Failed++
+			shop.errs = append(shop.errs, fmt.Errorf("reconcile: handler for %s: %w", ev.Key, err))
 			continue
 		}
 		// The event is delivered; a crash before this write repeats it.
@@ -421,11 +442,11 @@ func (r *Reconciler) process(ctx context.Context, batch []Entry, sum *Summary) [
 			err = r.store.Reschedule(context.WithoutCancel(ctx), r.owner, e.Key(), ev.Attempt, ev.NextCheck)
 		}
 		if err != nil {
-			sum.Failed++
-			errs = append(errs, err)
+			shop.sum.Failed++
+			shop.errs = append(shop.errs, err)
 			continue
 		}
-		sum.Events[ev.Kind]++
+		shop.sum.Events[ev.Kind]++
 	}
 	if len(unhandled) > 0 {
 		// Stopping cleanly: let another pass take them at once.
@@ -453,24 +474,28 @@ func (r *Reconciler) pace(shopNo string) lookup.Pace {
 // lookup asks the bank about the batch, each shop's orders with its own
 // client and pacing, the shops concurrently. found holds the bank's record
 // per order (absent: the bank has none); failed lists orders whose lookup
-// failed.
-func (r *Reconciler) lookup(ctx context.Context, batch []Entry) (found map[OrderKey]*sinopac.Order, failed map[OrderKey]bool, queries int, err error) {
+// failed. Queries and failures are counted in each shop's share of p.
+func (r *Reconciler) lookup(ctx context.Context, p *pass, batch []Entry) (found map[OrderKey]*sinopac.Order, failed map[OrderKey]bool) {
 	byShop := map[string][]Entry{}
 	for _, e := range batch {
 		byShop[e.ShopNo] = append(byShop[e.ShopNo], e)
 	}
 	found, failed = map[OrderKey]*sinopac.Order{}, map[OrderKey]bool{}
 	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 4)
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, 4)
 	)
 	for shop, entries := range byShop {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			f, fl, q, err := r.lookupShop(ctx, shop, entries)
+			share := p.shop(shop)
+			f, fl, q, err := r.lookupShop(ctx, p, shop, entries)
+			share.sum.Queries += q
+			if err != nil {
+				share.errs = append(share.errs, err)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			for no, o := range f {
@@ -479,19 +504,16 @@ func (r *Reconciler) lookup(ctx context.Context, batch []Entry) (found map[Order
 			for no := range fl {
 				failed[OrderKey{shop, no}] = true
 			}
-			queries += q
-			if err != nil {
-				errs = append(errs, err)
-			}
 		})
 	}
 	wg.Wait()
-	return found, failed, queries, errors.Join(errs...)
+	return found, failed
 }
 
 // lookupShop looks up one shop's entries: clusters with a range walk, the
-// rest (and whatever a walk missed) with one OrderNo query each.
-func (r *Reconciler) lookupShop(ctx context.Context, shop string, entries []Entry) (found map[string]*sinopac.Order, failed map[string]bool, queries int, err error) {
+// rest (and whatever a walk missed) with one OrderNo query each. The
+// calls run with the context of the shop's share of p.
+func (r *Reconciler) lookupShop(ctx context.Context, p *pass, shop string, entries []Entry) (found map[string]*sinopac.Order, failed map[string]bool, queries int, err error) {
 	found, failed = map[string]*sinopac.Order{}, map[string]bool{}
 	client, err := r.resolve(ctx, shop)
 	if err != nil {
@@ -500,6 +522,7 @@ func (r *Reconciler) lookupShop(ctx context.Context, shop string, entries []Entr
 		}
 		return found, failed, 0, fmt.Errorf("reconcile: shop %s: %w", shop, err)
 	}
+	ctx = p.observe(shop, client)
 	pace := r.pace(shop)
 	var errs []error
 	clusters, singles := lookup.Clusters(entries, func(e Entry) time.Time { return e.CreatedAt }, r.rangeMin, r.rangeSpan)

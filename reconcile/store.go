@@ -54,8 +54,19 @@ type Store interface {
 	// List returns the entries, pending ones first (by NextCheck), then the
 	// done ones; with pendingOnly, only the pending ones.
 	List(ctx context.Context, pendingOnly bool) ([]Entry, error)
+	// Backlog counts each shop's pending entries, with the earliest
+	// CreatedAt among them, sorted by ShopNo: one aggregate, which every
+	// pass runs to report what is left.
+	Backlog(ctx context.Context) ([]Backlog, error)
 	// Close releases the database.
 	Close() error
+}
+
+// Backlog is what a shop has pending in a Store.
+type Backlog struct {
+	ShopNo  string
+	Pending int       // entries not done
+	Oldest  time.Time // the earliest CreatedAt among them
 }
 
 // ErrLeaseLost is returned when an owner writes an entry whose lease it no
@@ -263,6 +274,32 @@ func (s *SQLiteStore) List(ctx context.Context, pendingOnly bool) ([]Entry, erro
 	}
 	return s.query(ctx, "list", `SELECT `+entryCols+` FROM `+Table+where+
 		` ORDER BY done, CASE WHEN done = 0 THEN next_check ELSE done_at END, shop_no, order_no`)
+}
+
+// Backlog implements Store with one GROUP BY over the pending entries.
+func (s *SQLiteStore) Backlog(ctx context.Context) ([]Backlog, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT shop_no, COUNT(*), MIN(created_at) FROM `+Table+
+		` WHERE done = 0 GROUP BY shop_no ORDER BY shop_no`)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: backlog: %w", err)
+	}
+	defer rows.Close()
+	var out []Backlog
+	for rows.Next() {
+		var (
+			b      Backlog
+			oldest int64
+		)
+		if err := rows.Scan(&b.ShopNo, &b.Pending, &oldest); err != nil {
+			return nil, fmt.Errorf("reconcile: backlog: %w", err)
+		}
+		b.Oldest = fromMS(oldest)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reconcile: backlog: %w", err)
+	}
+	return out, nil
 }
 
 // DB returns the underlying database, for inspection and tests.

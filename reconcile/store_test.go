@@ -98,6 +98,15 @@ func testStore(t *testing.T, s reconcile.Store) {
 	require.NoError(t, err)
 	assert.Len(t, open, 5)
 	assert.True(t, slices.IsSortedFunc(open, func(a, b reconcile.Entry) int { return a.NextCheck.Compare(b.NextCheck) }))
+
+	// The backlog counts pending entries only (S0 and S2 are done), per
+	// shop, with the earliest CreatedAt.
+	early := pending("EARLY", t0.Add(-time.Hour))
+	early.ShopNo = "OTHER_SHOP"
+	require.NoError(t, s.Add(ctx, early, now))
+	backlog, err := s.Backlog(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.Backlog{{ShopNo: shop, Pending: 4, Oldest: t0}, {ShopNo: "OTHER_SHOP", Pending: 2, Oldest: t0.Add(-time.Hour)}}, backlog)
 }
 
 func orderNos(es []reconcile.Entry) []string {

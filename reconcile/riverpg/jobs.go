@@ -77,9 +77,12 @@ type orderWorker struct {
 	r *Reconciler
 }
 
-func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error {
+func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) (err error) {
 	r := w.r
 	o := job.Args.pending()
+	client, clientErr := r.resolve(ctx, o.ShopNo) // nil: no Observer, and a lookup fails
+	ctx, rp := begin(ctx, client, sinopac.ReconcileInfo{ShopNo: o.ShopNo, Check: true})
+	defer func() { rp.end(err) }()
 	attempt := progressOf(job.JobRow).Checks + 1
 	bank, prefetched, err := r.prefetched(ctx, o.Key(), attempt)
 	if err != nil {
@@ -91,9 +94,8 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error
 		prefetched = false
 	}
 	if !prefetched {
-		client, err := r.resolve(ctx, o.ShopNo)
-		if err != nil {
-			return fmt.Errorf("riverpg: shop %s: %w", o.ShopNo, err)
+		if clientErr != nil {
+			return fmt.Errorf("riverpg: shop %s: %w", o.ShopNo, clientErr)
 		}
 		bank, err = lookup.Order(ctx, client, r.pace.paceFunc(o.ShopNo, r.maxWait), o.OrderNo)
 		var backlog *backlogError
@@ -103,6 +105,7 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error
 		if err != nil {
 			return err
 		}
+		rp.done.Queries = 1
 	}
 
 	tx, err := r.pool.Begin(ctx)
@@ -115,6 +118,7 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error
 		return fmt.Errorf("riverpg: %s: %w", o.Key(), err)
 	}
 	ev := r.policy.Decide(o, bank, attempt, now.In(sinopac.Taipei))
+	rp.done.Checked = 1
 	if err := r.handle(ctx, tx, ev); err != nil {
 		return fmt.Errorf("riverpg: handler for %s: %w", ev.Key, err)
 	}
@@ -132,6 +136,7 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("riverpg: commit %s: %w", ev.Key, err)
 		}
+		rp.done.Events[string(ev.Kind)] = 1
 		return nil
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -142,6 +147,7 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[orderArgs]) error
 	if err := river.RecordOutput(ctx, progress{Checks: attempt}); err != nil {
 		return err
 	}
+	rp.done.Events[string(ev.Kind)] = 1
 	// River adds the snooze to this process's clock: aim at the
 	// database's NextCheck whatever this clock says.
 	return river.JobSnooze(max(0, time.Until(ev.NextCheck)))

@@ -3,6 +3,7 @@ package riverpg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,7 +16,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// rangeArgs is the periodic range lookup. One walks at a time: each run
+// rangeArgs is the periodic range lookup, and the reconciler's pass: it
+// reports each shop's walks and backlog (see observe.go). One walks at a time: each run
 // takes a session advisory lock, and a run that finds it taken ends at
 // once. The lock (not a unique job) is what serialises them because
 // PostgreSQL drops it the moment its holder's connection dies: a replica
@@ -67,7 +69,40 @@ func (w *rangeWorker) Work(ctx context.Context, _ *river.Job[rangeArgs]) error {
 		return nil // another replica is walking
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`, r.schema) //nolint:errcheck // a lost connection drops it anyway
+	backlogs, backlogErr := r.backlogs(ctx)
 	byShop := map[string][]due{}
+	if r.rangeMin > 0 {
+		if err := r.listDue(ctx, byShop); err != nil {
+			return err
+		}
+	}
+	shops := map[string]bool{}
+	for shop := range backlogs {
+		shops[shop] = true
+	}
+	for shop := range byShop {
+		shops[shop] = true
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for shop := range shops {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := r.rangeShop(ctx, shop, byShop[shop], backlogs[shop], backlogErr); err != nil && r.log != nil {
+				r.log.LogAttrs(ctx, slog.LevelWarn, "qpay reconcile range lookup", slog.String("shop", shop), slog.Any("error", err))
+			}
+		})
+	}
+	wg.Wait()
+	if backlogErr != nil && r.log != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "qpay reconcile backlog", slog.Any("error", backlogErr))
+	}
+	return nil
+}
+
+// listDue adds the order jobs due before the next range lookup to byShop.
+func (r *Reconciler) listDue(ctx context.Context, byShop map[string][]due) error {
 	params := river.NewJobListParams().Kinds(OrderKind).
 		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable).
 		Where("scheduled_at <= now() + make_interval(secs => @ahead)", river.NamedArgs{"ahead": (2 * r.rangeEvery).Seconds()}).
@@ -90,31 +125,23 @@ func (w *rangeWorker) Work(ctx context.Context, _ *river.Job[rangeArgs]) error {
 		}
 		params = params.After(res.LastCursor)
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for shop, orders := range byShop {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := r.rangeShop(ctx, shop, orders); err != nil && r.log != nil {
-				r.log.LogAttrs(ctx, slog.LevelWarn, "qpay reconcile range lookup", slog.String("shop", shop), slog.Any("error", err))
-			}
-		})
-	}
-	wg.Wait()
 	return nil
 }
 
-// rangeShop walks one shop's clusters and stores what they find.
-func (r *Reconciler) rangeShop(ctx context.Context, shop string, orders []due) error {
+// rangeShop walks one shop's clusters, stores what they find and reports
+// the shop's pass with its backlog b (not measured: backlogErr).
+func (r *Reconciler) rangeShop(ctx context.Context, shop string, orders []due, b backlog, backlogErr error) (err error) {
 	clusters, _ := lookup.Clusters(orders, func(d due) time.Time { return d.args.CreatedAt }, r.rangeMin, r.rangeSpan)
-	if len(clusters) == 0 {
-		return nil
-	}
 	client, err := r.resolve(ctx, shop)
 	if err != nil {
+		if len(clusters) == 0 {
+			return nil // nothing to walk, and no Observer to report to
+		}
 		return err
 	}
+	ctx, rp := begin(ctx, client, sinopac.ReconcileInfo{ShopNo: shop})
+	rp.done.Backlog, rp.done.Pending, rp.done.OldestPending = backlogErr == nil, b.pending, b.oldest
+	defer func() { rp.end(errors.Join(err, backlogErr)) }()
 	pace := r.pace.paceFunc(shop, 0)
 	for _, cluster := range clusters {
 		win := lookup.Window{PayType: cluster[0].args.PayType, From: cluster[0].args.CreatedAt,
@@ -125,7 +152,8 @@ func (r *Reconciler) rangeShop(ctx context.Context, shop string, orders []due) e
 				win.PayType = ""
 			}
 		}
-		found, _, werr := lookup.Range(ctx, client, pace, win, lookup.MaxPages(len(cluster)))
+		found, pages, werr := lookup.Range(ctx, client, pace, win, lookup.MaxPages(len(cluster)))
+		rp.done.Queries += pages
 		if err := r.store(ctx, shop, cluster, found, werr == nil); err != nil {
 			return err
 		}

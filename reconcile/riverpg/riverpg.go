@@ -33,6 +33,21 @@
 // shop advanced in one UPDATE at the database's clock, shared by all
 // replicas (WithShopRate).
 //
+// # Observing
+//
+// The reconciler reports to the sinopac.Observer of each shop's client
+// (sinopac.WithObserver; package otelqpay makes spans and metrics of it).
+// River has no pass: every order is a job, run on whichever replica
+// fetches it. So each check is reported as a pass of one order
+// (ReconcileInfo.Check: its lookup, its event once committed, or its
+// failure), counted where it commits, on every replica; and each run of
+// the periodic job — the leader's, every WithRangeQueries interval —
+// reports a pass per shop with orders tracked: its range walks and the
+// shop's backlog (pending jobs, age of the oldest order), from one
+// aggregate over River's job table. The backlog is measured by that one
+// job only, so one process reports it. A check's calls and Handler run
+// with the context its ReconcileStart returned.
+//
 // # Setup
 //
 // River's tables and this package's two are created by Migrate (or `qpay
@@ -143,7 +158,9 @@ func WithGrace(d time.Duration) Option {
 // created within span are walked with one range query (defaults
 // reconcile.DefaultRangeMin and reconcile.DefaultRangeSpan); every
 // interval (default DefaultRangeInterval) the leader enqueues that
-// lookup. minOrders 0 turns range queries off.
+// lookup, which also measures each shop's backlog for its Observer (see
+// Observing in the package documentation). minOrders 0 turns range
+// queries off; the backlog is still measured every interval.
 func WithRangeQueries(minOrders int, span, interval time.Duration) Option {
 	return func(r *Reconciler) error {
 		if minOrders < 0 || span <= 0 || interval <= 0 {
@@ -258,9 +275,6 @@ func New(pool *pgxpool.Pool, resolve reconcile.Resolver, handle Handler, opts ..
 		CompletedJobRetentionPeriod: DefaultRetention,
 		CancelledJobRetentionPeriod: DefaultRetention,
 		DiscardedJobRetentionPeriod: DefaultRetention,
-	}
-	if r.rangeMin == 0 {
-		cfg.PeriodicJobs = nil
 	}
 	for _, f := range r.configure {
 		f(cfg)
