@@ -87,6 +87,9 @@ const (
 
 var testKeys = HashKeys{A1: "86D50DEF3EB7400E", A2: "01FD27C09E5549E5", B1: "9E004965F4244953", B2: "7FB3385F414E4F91"}
 
+// fastRetry is a policy with tiny waits so retry tests stay fast.
+var fastRetry = RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxElapsed: 5 * time.Second}
+
 func newMockBank(t testing.TB) *mockBank {
 	b := &mockBank{t: t, mt: httpmock.NewMockTransport(), attempts: map[string]int{}, issued: map[string]bool{}}
 	b.mt.RegisterResponder(http.MethodPost, testBase+"/Nonce", b.responder("/Nonce"))
@@ -381,6 +384,23 @@ func (b *mockBank) standard(rec recorded) *reply {
 	}
 	return sealed(map[string]any{"ShopNo": testShop, "OrderNo": orderNo, "TSNo": "NA024900000001", "Status": "S", "Description": "S0000 – 處理成功"})
 }
+
+// seedOrder is the seed document's order (an ATM payment) with its
+// account numbers, which must never appear in an error or a log.
+func seedOrder() map[string]any {
+	return map[string]any{
+		"OrderNo": "A202110507397", "TSNo": "NA024900000319", "TSDate": "202110011708", "PayDate": "202110012245",
+		"Amount": 79900, "PayType": "A", "PayStatus": "1A400", "ExpireDate": "202110041708", "PrdtName": "虛擬帳號訂單",
+		"ATMParam": map[string]any{"AtmPayNo": secretAtmPayNo, "WebAtmURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?TD=NA024900000319&TK=x",
+			"BankNo": "807", "AcctNo": secretAcctNo},
+	}
+}
+
+const (
+	secretAtmPayNo = "99922530175613"
+	secretAcctNo   = "01700100003411"
+	secretCardNo   = "4143520001870127" // the sandbox test card
+)
 
 // answer turns a reply into the transport's result.
 func (b *mockBank) answer(r *http.Request, rec recorded, rep *reply) (*http.Response, error) {
