@@ -350,13 +350,10 @@ func TestNonceEndpointErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			mt := httpmock.NewMockTransport()
-			mt.RegisterResponder(http.MethodPost, testBase+"/Nonce", httpmock.NewStringResponder(tc.status, tc.body))
-			c, err := NewClient(testShop, testKeys, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: mt}), WithRetryPolicy(NoRetry()))
-			require.NoError(t, err)
-			_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+			bank := newMockBank(t).replyNonce(func(recorded) *reply { return httpStatus(tc.status, tc.body) })
+			_, err := bank.client().QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 			tc.check(t, err)
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "no /Order without a nonce")
+			assert.Equal(t, 1, bank.mt.GetTotalCallCount(), "no /Order without a nonce")
 		})
 	}
 }
