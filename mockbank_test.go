@@ -52,26 +52,25 @@ type mockBank struct {
 
 	mu          sync.Mutex
 	requests    []recorded
-	seq         int             // requests made, unsent ones included
 	attempts    map[string]int  // requests per path, unsent ones included
 	issued      map[string]bool // nonce the bank issued → used
 	replyNonces []string        // the nonces its replies were sealed with
 	reused      int             // Order requests that presented a used nonce
 	nonceFn     func(recorded) *reply
 	orderFn     func(recorded) *reply
+	unsentFn    func(path string, n int) error
 }
 
 // recorded is one request as the bank received it.
 type recorded struct {
 	Path    string // "/Nonce" or "/Order"
-	N       int    // the client's n-th request to Path (1-based; unsent ones count)
+	N       int    // the client's n-th request to Path (1-based; failUnsent's count)
 	At      time.Time
 	Header  http.Header
 	Body    []byte     // raw POST body
 	Env     APIMessage // for /Order
 	Plain   []byte     // the opened and verified request JSON, for /Order
 	OpenErr error
-	seq     int
 }
 
 // The sandbox demo shop of the vectors file; its keys are public test
@@ -113,6 +112,19 @@ func (b *mockBank) replyOrder(fn func(req recorded) *reply) *mockBank {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.orderFn = fn
+	return b
+}
+
+// failUnsent makes the transport fail a request before writing it when
+// fn returns an error for its path and number (as recorded.N counts): a
+// refused dial. Such a request never reaches the bank, which does not
+// record it. (A reply cannot do this: the bank replies to a request it
+// has, and the test's reply function may act on it, e.g. cancel the
+// caller's context, only once it was written.)
+func (b *mockBank) failUnsent(fn func(path string, n int) error) *mockBank {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.unsentFn = fn
 	return b
 }
 
@@ -269,19 +281,31 @@ func (b *mockBank) newReplyNonce() string {
 }
 
 // responder records and answers the requests to path. It reports to the
-// request's httptrace as a transport would: a connection taken, then the
-// request written, unless the reply says it never left.
+// request's httptrace as a transport does: a connection taken, then the
+// request written, unless failUnsent says it never left.
 func (b *mockBank) responder(path string) httpmock.Responder {
 	return func(r *http.Request) (*http.Response, error) {
 		trace := httptrace.ContextClientTrace(r.Context())
 		if trace != nil && trace.GetConn != nil {
 			trace.GetConn(r.URL.Host)
 		}
+		b.mu.Lock()
+		b.attempts[path]++
+		n, unsent := b.attempts[path], b.unsentFn
+		b.mu.Unlock()
+		if unsent != nil {
+			if err := unsent(path, n); err != nil {
+				return nil, err
+			}
+		}
+		if trace != nil && trace.WroteHeaders != nil {
+			trace.WroteHeaders()
+		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
 		}
-		rec := recorded{Path: path, At: time.Now(), Header: r.Header.Clone(), Body: body}
+		rec := recorded{Path: path, N: n, At: time.Now(), Header: r.Header.Clone(), Body: body}
 		badEnvelope := false
 		if path == "/Order" {
 			if rec.OpenErr = json.Unmarshal(body, &rec.Env); rec.OpenErr != nil {
@@ -291,11 +315,8 @@ func (b *mockBank) responder(path string) httpmock.Responder {
 			}
 		}
 		b.mu.Lock()
-		b.seq++
-		b.attempts[path]++
-		rec.seq, rec.N = b.seq, b.attempts[path]
 		b.requests = append(b.requests, rec)
-		rep, nonceUsed := b.check(rec, badEnvelope)
+		rep := b.check(rec, badEnvelope)
 		fn := b.orderFn
 		if path == "/Nonce" {
 			fn = b.nonceFn
@@ -307,59 +328,42 @@ func (b *mockBank) responder(path string) httpmock.Responder {
 		if rep == nil {
 			rep = b.standard(rec)
 		}
-		if rep.unsent {
-			b.unrecord(rec, nonceUsed)
-			return nil, rep.err
-		}
-		if trace != nil && trace.WroteHeaders != nil {
-			trace.WroteHeaders()
-		}
 		return b.answer(r, rec, rep)
 	}
 }
 
 // check is the bank's own refusal of a request, or nil. It marks the
-// request's nonce used and says which.
-func (b *mockBank) check(rec recorded, badEnvelope bool) (*reply, string) {
+// request's nonce used.
+func (b *mockBank) check(rec recorded, badEnvelope bool) *reply {
 	if rec.Header.Get("X-KeyID") != testKeyID {
-		return httpStatus(http.StatusUnauthorized, `{"statusCode":401,"message":"Access denied due to invalid subscription key."}`), ""
+		return httpStatus(http.StatusUnauthorized, `{"statusCode":401,"message":"Access denied due to invalid subscription key."}`)
 	}
 	if rec.Path == "/Nonce" {
 		var req struct{ ShopNo string }
 		if json.Unmarshal(rec.Body, &req) != nil || req.ShopNo != testShop {
-			return httpStatus(http.StatusBadRequest, "bad nonce request"), ""
+			return httpStatus(http.StatusBadRequest, "bad nonce request")
 		}
-		return nil, ""
+		return nil
 	}
 	switch {
 	case badEnvelope:
-		return httpStatus(http.StatusBadRequest, "bad envelope"), ""
+		return httpStatus(http.StatusBadRequest, "bad envelope")
 	case rec.OpenErr != nil:
-		return fail(CodeBadSign, CodeBadSign.Text()), ""
+		return fail(CodeBadSign, CodeBadSign.Text())
 	case rec.Env.Version != Version:
-		return fail(CodeVersion, CodeVersion.Text()), ""
+		return fail(CodeVersion, CodeVersion.Text())
 	case rec.Env.ShopNo != testShop:
-		return fail(CodeShopWrong, CodeShopWrong.Text()), ""
+		return fail(CodeShopWrong, CodeShopWrong.Text())
 	}
 	used, known := b.issued[rec.Env.Nonce]
 	if used {
 		b.reused++
 	}
 	if !known || used {
-		return fail(CodeNonceInvalid, CodeNonceInvalid.Text()), ""
+		return fail(CodeNonceInvalid, CodeNonceInvalid.Text())
 	}
 	b.issued[rec.Env.Nonce] = true
-	return nil, rec.Env.Nonce
-}
-
-// unrecord forgets a request that never left the client.
-func (b *mockBank) unrecord(rec recorded, nonce string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.requests = slices.DeleteFunc(b.requests, func(r recorded) bool { return r.seq == rec.seq })
-	if nonce != "" {
-		b.issued[nonce] = false
-	}
+	return nil
 }
 
 // standard is the answer when the test gives none.
@@ -430,14 +434,17 @@ func (b *mockBank) answer(r *http.Request, rec recorded, rep *reply) (*http.Resp
 	var resp *http.Response
 	if rep.seal != nil {
 		env, err := b.seal(rec, rep)
+		if err == nil {
+			var js []byte
+			if js, err = json.Marshal(env); err == nil {
+				resp = httpmock.NewBytesResponse(status, js)
+			}
+		}
 		if err != nil {
+			// A test's bad reply must not pass for a lost one.
+			b.t.Errorf("mock bank: cannot seal the reply: %v", err)
 			return nil, err
 		}
-		js, err := json.Marshal(env)
-		if err != nil {
-			return nil, err
-		}
-		resp = httpmock.NewBytesResponse(status, js)
 		resp.Header.Set("Content-Type", "application/json")
 	} else {
 		resp = httpmock.NewStringResponse(status, rep.body)
@@ -491,7 +498,6 @@ type reply struct {
 	tamperFn   func(*APIMessage)
 	resp       *http.Response // verbatim (onOrder)
 	err        error          // the transport fails, the request written
-	unsent     bool           // with err: it fails before writing; the bank never sees it
 	delay      time.Duration  // wait first, the request's context honoured (<0: until it ends)
 }
 
@@ -539,12 +545,8 @@ func plainJSON(body string) *reply {
 func httpStatus(status int, body string) *reply { return &reply{status: status, body: body} }
 
 // transportError fails the request after it was written: the bank may
-// have it.
+// have it. (failUnsent fails one before it was written.)
 func transportError(err error) *reply { return &reply{err: err} }
-
-// unsentError fails the request before anything was written (a refused
-// dial): it never reaches the bank, which does not record it.
-func unsentError(err error) *reply { return &reply{err: err, unsent: true} }
 
 // hangUp closes the connection after the request arrived, without a reply.
 func hangUp() *reply { return transportError(io.EOF) }

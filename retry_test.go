@@ -375,7 +375,6 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 		"order E9900":    {order: sealedF(CodeBusy), wantOrders: 2},
 		"order M0001":    {order: sealedF(CodeMaintenance), wantOrders: 2},
 		"order E3003":    {order: sealedF(CodeNonceExpired), wantOrders: 2},
-		"order unsent":   {order: unsentError(errors.New("connection refused")), wantOrders: 1},
 		"nonce E9900 F":  {nonce: plainJSON(`{"Status":"F","Description":"E9900 – 系統忙碌中"}`), wantOrders: 1},
 		"nonce HTML 502": {nonce: httpStatus(502, "<html>bad gateway</html>"), wantOrders: 1},
 	}
@@ -399,6 +398,22 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 			assert.Equal(t, tc.wantOrders, orders)
 		})
 	}
+	t.Run("Order POST refused before it was written", func(t *testing.T) {
+		t.Parallel()
+		b := newMockBank(t).failUnsent(func(path string, n int) error {
+			if path == "/Order" && n == 1 {
+				return errors.New("connection refused")
+			}
+			return nil
+		})
+		c := b.client(WithRetryPolicy(fastRetry))
+		plain, err := c.Call(t.Context(), "OrderCreate", payload)
+		require.NoError(t, err)
+		assert.Contains(t, string(plain), `"OrderNo":"C20261126002"`)
+		nonces, orders := b.counts()
+		assert.Equal(t, 2, nonces)
+		assert.Equal(t, 1, orders, "the refused POST never arrived; the resend did")
+	})
 	t.Run("nonce failure forever says nothing was sent", func(t *testing.T) {
 		t.Parallel()
 		b := newMockBank(t).replyNonce(func(recorded) *reply { return hangUp() })
