@@ -11,15 +11,16 @@ import (
 
 func TestQueryAllot(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-		assert.Equal(t, "AllotQuery", service)
+	bank := newMockBank(t)
+	bank.replyOrder(func(req recorded) *reply {
+		assert.Equal(t, "AllotQuery", req.Env.APIService)
 		return fixture(t, "allotquery.json")
 	})
-	r, err := bank.client().QueryAllot(t.Context(), AllotQuery{
+	r, err := bank.client(WithRetryPolicy(fastRetry)).QueryAllot(t.Context(), AllotQuery{
 		AllotDateS: time.Date(2026, 11, 1, 0, 0, 0, 0, Taipei), AllotDateE: time.Date(2026, 11, 25, 23, 0, 0, 0, Taipei),
 		PayType: PayTypeCard})
 	require.NoError(t, err)
-	golden(t, "allotquery.json", bank.requests()[0].Plain)
+	golden(t, "allotquery.json", bank.orders()[0].Plain)
 	require.Len(t, r.Allot, 1)
 	a := r.Allot[0]
 	assert.Equal(t, TWD(1554), a.AllotAmount)
@@ -53,8 +54,8 @@ func TestAllotQueryValidate(t *testing.T) {
 		{"PayType", AllotQuery{AllotDateS: s, AllotDateE: e}},
 		{"PayType", AllotQuery{AllotDateS: s, AllotDateE: e, PayType: "Z"}},
 	}
-	bank := newSurfaceBank(t, nil)
-	c := bank.client()
+	bank := newMockBank(t)
+	c := bank.client(WithRetryPolicy(fastRetry))
 	for _, tc := range cases {
 		_, err := c.QueryAllot(t.Context(), tc.q)
 		var ve *ValidationError
@@ -68,17 +69,19 @@ func TestAllotQueryValidate(t *testing.T) {
 func TestQueryAllotStatusFAndEmpty(t *testing.T) {
 	t.Parallel()
 	q := AllotQuery{AllotDateS: time.Date(2026, 11, 1, 0, 0, 0, 0, Taipei), AllotDateE: time.Date(2026, 11, 2, 0, 0, 0, 0, Taipei), PayType: PayTypeATM}
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeShopWrong, "商店代號錯誤") })
-	_, err := bank.client().QueryAllot(t.Context(), q)
+	bank := newMockBank(t)
+	bank.replyOrder(func(recorded) *reply { return fail(CodeShopWrong, "商店代號錯誤") })
+	_, err := bank.client(WithRetryPolicy(fastRetry)).QueryAllot(t.Context(), q)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, CodeShopWrong, ae.Code)
 	assert.Equal(t, "AllotQuery", ae.Service)
 
-	empty := newSurfaceBank(t, func(string, []byte) bankReply {
+	empty := newMockBank(t)
+	empty.replyOrder(func(recorded) *reply {
 		return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
 	})
-	r, err := empty.client().QueryAllot(t.Context(), q)
+	r, err := empty.client(WithRetryPolicy(fastRetry)).QueryAllot(t.Context(), q)
 	require.NoError(t, err)
 	assert.NotNil(t, r.Allot)
 	assert.Empty(t, r.Allot)

@@ -40,15 +40,16 @@ func TestBillQueryValidate(t *testing.T) {
 
 func TestQueryBill(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-		assert.Equal(t, "BillQuery", service)
+	bank := newMockBank(t)
+	bank.replyOrder(func(req recorded) *reply {
+		assert.Equal(t, "BillQuery", req.Env.APIService)
 		return fixture(t, "billquery.json")
 	})
-	c := bank.client()
+	c := bank.client(WithRetryPolicy(fastRetry))
 	r, err := c.QueryBill(t.Context(), BillQuery{BillDate: time.Date(2026, 11, 19, 17, 0, 0, 0, time.UTC),
 		Now: time.Date(2026, 11, 26, 9, 0, 0, 0, Taipei)})
 	require.NoError(t, err)
-	golden(t, "billquery.json", bank.requests()[0].Plain) // 17:00 UTC on the 19th is the 20th in Taipei
+	golden(t, "billquery.json", bank.orders()[0].Plain) // 17:00 UTC on the 19th is the 20th in Taipei
 	assert.Equal(t, "20261120", r.BillDate.String())
 	require.Len(t, r.OrderList, 2)
 	assert.Equal(t, "R", r.OrderList[1].TSType)
@@ -58,13 +59,14 @@ func TestQueryBill(t *testing.T) {
 	_, err = c.QueryBill(t.Context(), BillQuery{BillDate: time.Now()})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve, "today is not closed: checked against the real clock")
-	assert.Len(t, bank.requests(), 1, "no request for an invalid date")
+	assert.Len(t, bank.orders(), 1, "no request for an invalid date")
 }
 
 func TestQueryBillStatusF(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeBadFormat, "請求格式錯誤") })
-	r, err := bank.client().QueryBill(t.Context(), BillQuery{BillDate: time.Now().AddDate(0, 0, -3)})
+	bank := newMockBank(t)
+	bank.replyOrder(func(recorded) *reply { return fail(CodeBadFormat, "請求格式錯誤") })
+	r, err := bank.client(WithRetryPolicy(fastRetry)).QueryBill(t.Context(), BillQuery{BillDate: time.Now().AddDate(0, 0, -3)})
 	assert.Nil(t, r)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)

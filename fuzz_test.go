@@ -27,10 +27,13 @@ import (
 //
 //	go test -run '^$' -fuzz '^FuzzOpen$' -fuzztime 10s .
 
-const fuzzHashID = "15351171153519F9B777771225FCC35C" // fakeKeys.HashID()
+// The fuzz targets' shop keys; fuzzHashID is their HashID.
+var fuzzKeys = HashKeys{A1: "1F2E3D4C5B6A7988", A2: "0A1B2C3D4E5F6071", B1: "C0FFEE1234567890", B2: "7788990011AABBCC"}
+
+const fuzzHashID = "15351171153519F9B777771225FCC35C" // fuzzKeys.HashID()
 
 func fuzzClient(f *testing.F) *Client {
-	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL("http://127.0.0.1:1/api"))
+	c, err := NewClient("NA0001_001", fuzzKeys, WithBaseURL("http://127.0.0.1:1/api"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -49,11 +49,10 @@ func TestHugeReplyIsBounded(t *testing.T) {
 		{"Nonce 200", true, 200, func(t *testing.T, err error) { assert.ErrorIs(t, err, ErrMalformedMessage) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newFakeBank(t)
 			if tc.nonce {
 				srv := httptest.NewServer(endless(tc.status))
 				t.Cleanup(srv.Close)
-				c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
+				c, err := NewClient(testShop, testKeys, WithBaseURL(srv.URL+mockPath), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
 				require.NoError(t, err)
 				t.Cleanup(c.hc.CloseIdleConnections)
 				measureBounded(t, func() error { _, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"}); return err }, tc.check)
@@ -62,13 +61,13 @@ func TestHugeReplyIsBounded(t *testing.T) {
 			// A real nonce, then an endless Order reply.
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasSuffix(r.URL.Path, "/Nonce") {
-					writeJSON(w, map[string]string{"Nonce": "N1"})
+					_, _ = io.WriteString(w, `{"Nonce":"N1"}`)
 					return
 				}
 				endless(tc.status)(w, r)
 			}))
 			t.Cleanup(srv.Close)
-			c, err := NewClient(b.shopNo, b.keys, WithBaseURL(srv.URL+fakeBase), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
+			c, err := NewClient(testShop, testKeys, WithBaseURL(srv.URL+mockPath), WithMaxReplyBytes(limit), WithRetryPolicy(NoRetry()))
 			require.NoError(t, err)
 			t.Cleanup(c.hc.CloseIdleConnections)
 			measureBounded(t, func() error { _, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"}); return err }, tc.check)
@@ -94,11 +93,11 @@ func measureBounded(t *testing.T, call func() error, check func(*testing.T, erro
 
 func TestDefaultReplyLimit(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient("NA0001_001", fakeKeys)
+	c, err := NewClient(testShop, testKeys)
 	require.NoError(t, err)
 	assert.Equal(t, int64(DefaultMaxReplyBytes), c.maxReply)
 	for _, n := range []int64{-1, 0, 1023} {
-		_, err := NewClient("NA0001_001", fakeKeys, WithMaxReplyBytes(n))
+		_, err := NewClient(testShop, testKeys, WithMaxReplyBytes(n))
 		var ve *ValidationError
 		assert.ErrorAs(t, err, &ve)
 	}
@@ -109,7 +108,7 @@ func TestRedirectsRefused(t *testing.T) {
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		elsewhere.Add(1)
-		writeJSON(w, map[string]string{"Nonce": "N-from-elsewhere"})
+		_, _ = io.WriteString(w, `{"Nonce":"N-from-elsewhere"}`)
 	}))
 	t.Cleanup(other.Close)
 	for _, tc := range []struct {
@@ -129,8 +128,8 @@ func TestRedirectsRefused(t *testing.T) {
 				http.Redirect(w, r, other.URL+r.URL.Path, tc.status)
 			}))
 			t.Cleanup(redirector.Close)
-			opts := append([]Option{WithBaseURL(redirector.URL + fakeBase), WithRetryPolicy(NoRetry())}, tc.opts...)
-			c, err := NewClient("NA0001_001", fakeKeys, opts...)
+			opts := append([]Option{WithBaseURL(redirector.URL + mockPath), WithRetryPolicy(NoRetry())}, tc.opts...)
+			c, err := NewClient(testShop, testKeys, opts...)
 			require.NoError(t, err)
 			t.Cleanup(c.hc.CloseIdleConnections)
 			_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
@@ -147,14 +146,14 @@ func TestRedirectsRefused(t *testing.T) {
 func TestWithHTTPClientDoesNotChangeCallersClient(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{}
-	_, err := NewClient("NA0001_001", fakeKeys, WithHTTPClient(hc))
+	_, err := NewClient(testShop, testKeys, WithHTTPClient(hc))
 	require.NoError(t, err)
 	assert.Nil(t, hc.CheckRedirect)
 }
 
 func TestDefaultTransport(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient("NA0001_001", fakeKeys)
+	c, err := NewClient(testShop, testKeys)
 	require.NoError(t, err)
 	assert.Equal(t, DefaultTimeout, c.hc.Timeout, "a default timeout when no http.Client is given")
 	assert.NotZero(t, c.hc.Timeout)
@@ -169,7 +168,7 @@ func TestDefaultTransport(t *testing.T) {
 	assert.NotZero(t, tr.TLSHandshakeTimeout)
 
 	// Two clients do not share a transport (shops stay independent).
-	c2, err := NewClient("NA0001_002", fakeKeys)
+	c2, err := NewClient("NA0249_002", testKeys)
 	require.NoError(t, err)
 	assert.NotSame(t, tr, c2.hc.Transport)
 }
@@ -183,7 +182,7 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	srv.Config.ErrorLog = discardLogger()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(srv.URL+fakeBase), WithRetryPolicy(NoRetry()))
+	c, err := NewClient(testShop, testKeys, WithBaseURL(srv.URL+mockPath), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	// Trust the test server's certificate, keep everything else default.
 	tr := c.hc.Transport.(*http.Transport)
@@ -197,12 +196,12 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 
 	// And a TLS 1.2 server with the same trust works (the test is not vacuous).
 	ok := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"Status": "F", "Description": "E9999 – test"})
+		_, _ = io.WriteString(w, `{"Status":"F","Description":"E9999 – test"}`)
 	}))
 	ok.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	ok.StartTLS()
 	t.Cleanup(ok.Close)
-	c2, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(ok.URL+fakeBase), WithRetryPolicy(NoRetry()))
+	c2, err := NewClient(testShop, testKeys, WithBaseURL(ok.URL+mockPath), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	tr2 := c2.hc.Transport.(*http.Transport)
 	tr2.TLSClientConfig.RootCAs = ok.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
@@ -216,8 +215,7 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 // A hung server: the caller's deadline ends the call; no goroutine stays.
 func TestHungServerHonoursDeadline(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
-	b.orderHook = func(int, string, []byte) *fakeReply { return &fakeReply{delay: time.Minute} }
+	b := newMockBank(t).replyOrder(func(recorded) *reply { return hold() })
 	c := b.client(WithRetryPolicy(fastRetry))
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()

@@ -2,7 +2,6 @@ package sinopac
 
 import (
 	"errors"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -77,18 +76,15 @@ func TestOpenReplyAcceptsEitherRule(t *testing.T) {
 // create's outcome unknown.
 func TestCreateOrderE0302SignedByModel(t *testing.T) {
 	t.Parallel()
-	bank := newMockBank(t)
-	bank.onOrder(func(req recorded) *http.Response {
+	bank := newMockBank(t).replyOrder(func(req recorded) *reply {
 		if req.Env.APIService == "OrderQuery" {
 			// The settling query (any E0302 is settled: the request may be
 			// our own earlier one): the OrderNo holds another order.
-			const nonce = "REPLY-NONCE-Q"
 			plain := `{"ShopNo":"NA0249_001","Date":"202610011200","Status":"S","Description":"S0000 – 處理成功",` +
 				`"OrderList":[{"OrderNo":"A202110507397","TSNo":"NA024900000001","Amount":50000,"PayType":"A","PayStatus":"1A200"}]}`
-			return envelopeResponse(t, sealSigned(t, "OrderQuery", plain, nonce, hashSignString(rawSignString(t, plain), nonce, testHashID)))
+			return signedAs(plain, rawSignString(t, plain))
 		}
-		const nonce = "REPLY-NONCE-E0302"
-		return envelopeResponse(t, sealSigned(t, "OrderCreate", e0302Reply, nonce, hashSignString(e0302SignString, nonce, testHashID)))
+		return signedAs(e0302Reply, e0302SignString)
 	})
 	c := bank.client()
 	r, err := c.CreateOrder(t.Context(), OrderCreateRequest{OrderNo: "A202110507397", Amount: 79900, PayType: PayTypeATM,
@@ -103,11 +99,7 @@ func TestCreateOrderE0302SignedByModel(t *testing.T) {
 
 	// Client.Call for a service the SDK does not model verifies by the raw
 	// rule only: the same reply is refused there.
-	bank2 := newMockBank(t)
-	bank2.onOrder(func(req recorded) *http.Response {
-		const nonce = "REPLY-NONCE-X"
-		return envelopeResponse(t, sealSigned(t, "OrderCreateV2", e0302Reply, nonce, hashSignString(e0302SignString, nonce, testHashID)))
-	})
+	bank2 := newMockBank(t).replyOrder(func(recorded) *reply { return signedAs(e0302Reply, e0302SignString) })
 	_, err = bank2.client().Call(t.Context(), "OrderCreateV2", map[string]string{"ShopNo": testShop})
 	assert.ErrorIs(t, err, ErrSignatureMismatch)
 }
@@ -135,11 +127,7 @@ func TestDuplicateFieldsRefused(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			bank := newMockBank(t)
-			bank.onOrder(func(req recorded) *http.Response {
-				const nonce = "REPLY-NONCE-DUP"
-				return envelopeResponse(t, sealSigned(t, "OrderQuery", tc.plain, nonce, hashSignString(tc.signString, nonce, testHashID)))
-			})
+			bank := newMockBank(t).replyOrder(func(recorded) *reply { return signedAs(tc.plain, tc.signString) })
 			r, err := bank.client().QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
 			assert.Nil(t, r)
 			require.ErrorIs(t, err, ErrDuplicateField)

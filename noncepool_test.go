@@ -121,30 +121,26 @@ func TestNoncePoolFailuresAndCancel(t *testing.T) {
 // pool, which needs a quiet process.
 func TestNoncePrefetchNoGoroutineOutlivesCall(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	c := b.client(WithNoncePrefetch(3), WithRetryPolicy(fastRetry))
 	for range 5 {
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 		require.NoError(t, err)
 	}
-	c.hc.CloseIdleConnections()
-	b.srv.Close()
 	goleak.VerifyNone(t, ignore)
 	nonces, orders := b.counts()
 	assert.Equal(t, 5, orders)
 	// First call: one nonce for itself and three for the pool; then each
 	// call takes one from the pool and the pool is topped up.
 	assert.Equal(t, 5+3, nonces)
-	b.mu.Lock()
-	assert.Zero(t, b.reused)
-	b.mu.Unlock()
+	assert.Zero(t, b.reusedNonces())
 }
 
 // With the pool's clock moved past NonceMaxAge the client fetches anew
 // instead of presenting an old nonce.
 func TestNoncePrefetchSkipsOldNonces(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	c := b.client(WithNoncePrefetch(2), WithRetryPolicy(NoRetry()))
 	var offset atomic.Int64
 	c.nonces.now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
@@ -164,7 +160,7 @@ func TestNoncePrefetchSkipsOldNonces(t *testing.T) {
 // spending its attempts on stale ones.
 func TestNoncePrefetchDropsPoolOnNonceError(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	c := b.client(WithNoncePrefetch(3), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 	require.NoError(t, err)
@@ -172,9 +168,7 @@ func TestNoncePrefetchDropsPoolOnNonceError(t *testing.T) {
 	require.Len(t, c.nonces.free, 3)
 	c.nonces.mu.Unlock()
 
-	b.mu.Lock()
-	b.issued = map[string]bool{} // the bank forgets every nonce it issued
-	b.mu.Unlock()
+	b.forgetNonces()
 	_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 	require.NoError(t, err, "the retry used a fresh nonce")
 	_, orders := b.counts()

@@ -29,8 +29,8 @@ func notifyRequest(method, contentType, body string) *http.Request {
 
 // payResult is a sealed OrderPayQuery reply for token (left out when
 // empty) whose transaction has the inner status (left out when empty).
-func payResult(token, status string) bankReply {
-	ts := map[string]any{"APType": APTypePayOut, "TSNo": "NA024900000212", "OrderNo": "A202611260001", "ShopNo": mockShop,
+func payResult(token, status string) *reply {
+	ts := map[string]any{"APType": APTypePayOut, "TSNo": "NA024900000212", "OrderNo": "A202611260001", "ShopNo": testShop,
 		"PayType": "A", "Amount": "9440300", "Description": "S0000 – 處理成功"}
 	if status != "" {
 		ts["Status"] = status
@@ -38,7 +38,7 @@ func payResult(token, status string) bankReply {
 	if status == "F" {
 		ts["Description"] = "交易未完成"
 	}
-	m := map[string]any{"ShopNo": mockShop, "Date": "202611261015", "TSResultContent": ts}
+	m := map[string]any{"ShopNo": testShop, "Date": "202611261015", "TSResultContent": ts}
 	if token != "" {
 		m["PayToken"] = token
 	}
@@ -61,7 +61,7 @@ func TestBackendHandler(t *testing.T) {
 		name       string
 		req        *http.Request
 		opts       []HandlerOption
-		bank       func() bankReply
+		bank       func() *reply
 		fnErr      error
 		status     int
 		answer     string
@@ -69,32 +69,32 @@ func TestBackendHandler(t *testing.T) {
 		orderCalls int
 	}{
 		{"verified and acknowledged", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
+			func() *reply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
 		{"charset parameter", notifyRequest("POST", "application/json; charset=utf-8", good), nil,
-			func() bankReply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
+			func() *reply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
 		{"merchant function fails: bank must resend", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return fixture(t, "orderpayquery.json") }, errors.New("db down"), 500, `{"Status":"F"}`, paid, 1},
+			func() *reply { return fixture(t, "orderpayquery.json") }, errors.New("db down"), 500, `{"Status":"F"}`, paid, 1},
 		{"reply without PayToken: the notification's token", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return payResult("", "S") }, nil, 200, `{"Status":"S"}`, paid, 1},
+			func() *reply { return payResult("", "S") }, nil, 200, `{"Status":"S"}`, paid, 1},
 		{"not paid (inner F): not acknowledged, merchant sees it", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return payResult(fixtureToken, "F") }, nil, 202, `{"Status":"F"}`,
+			func() *reply { return payResult(fixtureToken, "F") }, nil, 202, `{"Status":"F"}`,
 			func(t *testing.T, n *ResponseOrderPayQuery) { notPaid(t, n); assert.True(t, n.Failed()) }, 1},
 		{"not paid, merchant function fails", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return payResult(fixtureToken, "F") }, errors.New("db down"), 500, `{"Status":"F"}`, notPaid, 1},
+			func() *reply { return payResult(fixtureToken, "F") }, errors.New("db down"), 500, `{"Status":"F"}`, notPaid, 1},
 		{"not paid, AcknowledgeFailed", notifyRequest("POST", "application/json", good), []HandlerOption{AcknowledgeFailed()},
-			func() bankReply { return payResult(fixtureToken, "F") }, nil, 200, `{"Status":"S"}`, notPaid, 1},
+			func() *reply { return payResult(fixtureToken, "F") }, nil, 200, `{"Status":"S"}`, notPaid, 1},
 		{"no inner status: never final", notifyRequest("POST", "application/json", good), []HandlerOption{AcknowledgeFailed()},
-			func() bankReply { return payResult(fixtureToken, "") }, nil, 202, `{"Status":"F"}`, notPaid, 1},
+			func() *reply { return payResult(fixtureToken, "") }, nil, 202, `{"Status":"F"}`, notPaid, 1},
 		{"reply for another PayToken", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return payResult("PT-someone-else", "S") }, nil, 500, `{"Status":"F"}`, nil, 1},
+			func() *reply { return payResult("PT-someone-else", "S") }, nil, 500, `{"Status":"F"}`, nil, 1},
 		{"unknown token", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") }, nil, 400, `{"Status":"F"}`, nil, 1},
+			func() *reply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") }, nil, 400, `{"Status":"F"}`, nil, 1},
 		{"query fails", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { return bankReply{status: 403, body: "no"} }, nil, 500, `{"Status":"F"}`, nil, 1},
+			func() *reply { return httpStatus(403, "no") }, nil, 500, `{"Status":"F"}`, nil, 1},
 		{"forged reply", notifyRequest("POST", "application/json", good), nil,
-			func() bankReply { r := fixture(t, "orderpayquery.json"); r.badSign = true; return r }, nil, 500, `{"Status":"F"}`, nil, 1},
+			func() *reply { return fixture(t, "orderpayquery.json").tamper(forgeSign) }, nil, 500, `{"Status":"F"}`, nil, 1},
 		{"no content type", notifyRequest("POST", "", good), nil,
-			func() bankReply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
+			func() *reply { return fixture(t, "orderpayquery.json") }, nil, 200, `{"Status":"S"}`, paid, 1},
 		{"text/plain", notifyRequest("POST", "text/plain", good), nil, nil, nil, 400, `{"Status":"F"}`, nil, 0},
 		{"GET", notifyRequest("GET", "", ""), nil, nil, nil, 405, `{"Status":"F"}`, nil, 0},
 		{"form body", notifyRequest("POST", "application/x-www-form-urlencoded", "ShopNo=NA0249_001&PayToken=x"), nil, nil, nil, 400, `{"Status":"F"}`, nil, 0},
@@ -109,7 +109,7 @@ func TestBackendHandler(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(string, []byte) bankReply {
+			bank := newMockBank(t).replyOrder(func(recorded) *reply {
 				if tc.bank == nil {
 					t.Error("the bank must not be asked")
 					return fail(CodeSystem, "x")
@@ -130,7 +130,7 @@ func TestBackendHandler(t *testing.T) {
 			} else if assert.NotNil(t, got.Load(), "the merchant function must run") {
 				tc.check(t, got.Load())
 			}
-			assert.Len(t, bank.requests(), tc.orderCalls)
+			assert.Len(t, bank.orders(), tc.orderCalls)
 			if tc.status == 405 {
 				assert.Equal(t, "POST", w.Header().Get("Allow"))
 			}
@@ -143,7 +143,7 @@ func TestBackendHandler(t *testing.T) {
 // ran once. Each notification is now keyed on its own token.
 func TestNotificationsWithoutReplyToken(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return payResult("", "S") })
+	bank := newMockBank(t).replyOrder(func(recorded) *reply { return payResult("", "S") })
 	var mu sync.Mutex
 	var seen []string
 	h := bank.client(WithRetryPolicy(NoRetry())).BackendHandler(NewDeduper(0, 0).Once(func(_ context.Context, n *ResponseOrderPayQuery) error {
@@ -186,7 +186,7 @@ func TestNotificationNotPaidIsNotFinal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var delivery atomic.Int32
-			bank := newSurfaceBank(t, func(string, []byte) bankReply {
+			bank := newMockBank(t).replyOrder(func(recorded) *reply {
 				return payResult(fixtureToken, tc.steps[delivery.Load()].inner)
 			})
 			d := NewDeduper(0, 0)
@@ -438,12 +438,12 @@ func FuzzNotificationBody(f *testing.F) {
 	payQuery, err := os.ReadFile("testdata/replies/orderpayquery.json")
 	require.NoError(f, err)
 	declined := payResult(declinedToken, "F")
-	bank := newSurfaceBank(f, func(_ string, plain []byte) bankReply {
+	bank := newMockBank(f).replyOrder(func(rec recorded) *reply {
 		var req struct{ PayToken string }
 		switch {
-		case json.Unmarshal(plain, &req) != nil:
+		case json.Unmarshal(rec.Plain, &req) != nil:
 		case req.PayToken == fixtureToken:
-			return bankReply{payload: json.RawMessage(payQuery)}
+			return sealedReply(json.RawMessage(payQuery))
 		case req.PayToken == declinedToken:
 			return declined
 		}

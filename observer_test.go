@@ -66,7 +66,7 @@ func (r *recorder) last() any {
 
 func observedClient(t *testing.T, o Observer) *Client {
 	t.Helper()
-	c, err := NewClient(mockShop, mockKeys, WithObserver(o))
+	c, err := NewClient(testShop, testKeys, WithObserver(o))
 	require.NoError(t, err)
 	return c
 }
@@ -109,7 +109,7 @@ func TestObserveCallEnd(t *testing.T) {
 			elapsed := time.Since(obs.begun)
 
 			want := tc.want
-			want.CallInfo = CallInfo{Service: "OrderQuery", ShopNo: mockShop, Attempt: 1}
+			want.CallInfo = CallInfo{Service: "OrderQuery", ShopNo: testShop, Attempt: 1}
 			got := rec.last().(CallDone)
 			assert.True(t, got.Duration >= before.Sub(obs.begun) && got.Duration <= elapsed, "duration %v", got.Duration)
 			got.Duration = 0
@@ -154,7 +154,7 @@ func TestObserveNonce(t *testing.T) {
 	obs.end(&GatewayError{Service: nonceEndpoint, StatusCode: 401})
 
 	require.Len(t, rec.events, 6)
-	assert.Equal(t, NonceInfo{ShopNo: mockShop, Prefetch: true}, rec.events[0])
+	assert.Equal(t, NonceInfo{ShopNo: testShop, Prefetch: true}, rec.events[0])
 	var got []NonceDone
 	for _, e := range []any{rec.events[1], rec.events[3], rec.events[5]} {
 		d := e.(NonceDone)
@@ -162,9 +162,9 @@ func TestObserveNonce(t *testing.T) {
 		got = append(got, d)
 	}
 	assert.Equal(t, []NonceDone{
-		{NonceInfo: NonceInfo{ShopNo: mockShop, Prefetch: true}, HTTPStatus: 200},
-		{NonceInfo: NonceInfo{ShopNo: mockShop}, HTTPStatus: 200, Status: "F", Code: CodeShopUnknown, Class: ErrorClassAPI},
-		{NonceInfo: NonceInfo{ShopNo: mockShop}, HTTPStatus: 401, Class: ErrorClassGateway},
+		{NonceInfo: NonceInfo{ShopNo: testShop, Prefetch: true}, HTTPStatus: 200},
+		{NonceInfo: NonceInfo{ShopNo: testShop}, HTTPStatus: 200, Status: "F", Code: CodeShopUnknown, Class: ErrorClassAPI},
+		{NonceInfo: NonceInfo{ShopNo: testShop}, HTTPStatus: 401, Class: ErrorClassGateway},
 	}, got)
 	assert.Equal(t, []string{"nonce", "nonce", "nonce"}, rec.ends)
 }
@@ -205,7 +205,7 @@ func TestObserveNotification(t *testing.T) {
 		obs.end(tc.status, tc.reason, tc.res, tc.queryErr)
 		got := rec.last().(NotificationDone)
 		got.Duration = 0
-		tc.want.ShopNo = mockShop
+		tc.want.ShopNo = testShop
 		assert.Equal(t, tc.want, got, tc.name)
 		assert.Equal(t, []string{"notification"}, rec.ends, tc.name)
 	}
@@ -243,7 +243,7 @@ func TestErrorClassOf(t *testing.T) {
 
 // No observer: the helpers hand the context back and cost no allocation.
 func TestObserveWithoutObserver(t *testing.T) {
-	c, err := NewClient(mockShop, mockKeys)
+	c, err := NewClient(testShop, testKeys)
 	require.NoError(t, err)
 	ctx := t.Context()
 	assert.Nil(t, c.Observer().CallEnd)
@@ -262,7 +262,7 @@ func TestObserveWithoutObserver(t *testing.T) {
 	assert.Zero(t, allocs)
 
 	// An Observer without hooks is no observer at all.
-	c2, err := NewClient(mockShop, mockKeys, WithObserver(Observer{}))
+	c2, err := NewClient(testShop, testKeys, WithObserver(Observer{}))
 	require.NoError(t, err)
 	assert.Nil(t, c2.observer)
 }
@@ -283,11 +283,11 @@ func TestObservePartial(t *testing.T) {
 	nonce.end(nil)
 	call.end(nil, "S0000 – 處理成功", false, false, 0)
 	require.Len(t, done, 1)
-	assert.Equal(t, CallInfo{Service: "BillQuery", ShopNo: mockShop, Attempt: 3}, done[0].CallInfo)
+	assert.Equal(t, CallInfo{Service: "BillQuery", ShopNo: testShop, Attempt: 3}, done[0].CallInfo)
 
 	// The last WithObserver wins, and Observer gives it back.
 	var calls int
-	c, err := NewClient(mockShop, mockKeys, WithObserver(Observer{CallEnd: func(context.Context, CallDone) { calls-- }}),
+	c, err := NewClient(testShop, testKeys, WithObserver(Observer{CallEnd: func(context.Context, CallDone) { calls-- }}),
 		WithObserver(Observer{CallEnd: func(context.Context, CallDone) { calls++ }}))
 	require.NoError(t, err)
 	c.Observer().CallEnd(t.Context(), CallDone{})
@@ -329,9 +329,9 @@ func TestObserverEventsHoldNoSecrets(t *testing.T) {
 
 	// An error that quotes secrets (a gateway echoing headers) gives
 	// events without them.
-	hashID, err := mockKeys.HashID()
+	hashID, err := testKeys.HashID()
 	require.NoError(t, err)
-	secrets := []string{hashID, mockKeys.A1, "MOCKNONCE-000001", "PAYTOKEN-SECRET"}
+	secrets := []string{hashID, testKeys.A1, "MOCKNONCE-000001", "PAYTOKEN-SECRET"}
 	rec := &recorder{}
 	c := observedClient(t, rec.observer())
 	leaky := &GatewayError{Service: "OrderQuery", StatusCode: http.StatusBadGateway, Excerpt: strings.Join(secrets, " ")}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -113,13 +112,13 @@ func TestCreateOrderWire(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-				assert.Equal(t, "OrderCreate", service)
+			bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+				assert.Equal(t, "OrderCreate", req.Env.APIService)
 				return fixture(t, tc.reply)
 			})
-			r, err := bank.client().CreateOrder(t.Context(), tc.req)
+			r, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), tc.req)
 			require.NoError(t, err)
-			reqs := bank.requests()
+			reqs := bank.orders()
 			require.Len(t, reqs, 1)
 			golden(t, tc.golden, reqs[0].Plain)
 			if tc.check != nil {
@@ -131,15 +130,15 @@ func TestCreateOrderWire(t *testing.T) {
 
 func TestCreateOrderFillsShopAndCurrency(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fixture(t, "ordercreate_atm.json") })
+	bank := newMockBank(t).replyOrder(func(recorded) *reply { return fixture(t, "ordercreate_atm.json") })
 	req := OrderCreateRequest{OrderNo: "A202611260001", Amount: TWD(500), PayType: PayTypeATM,
 		ATMParam: &ATMParamRequest{ExpireDate: "20261130"}, PrdtName: "x"}
-	_, err := bank.client().CreateOrder(t.Context(), req)
+	_, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), req)
 	require.NoError(t, err)
 	assert.Empty(t, req.ShopNo, "the caller's request is not modified")
 	var sent map[string]any
-	require.NoError(t, json.Unmarshal(bank.requests()[0].Plain, &sent))
-	assert.Equal(t, mockShop, sent["ShopNo"])
+	require.NoError(t, json.Unmarshal(bank.orders()[0].Plain, &sent))
+	assert.Equal(t, testShop, sent["ShopNo"])
 	assert.Equal(t, "TWD", sent["CurrencyID"])
 	assert.NotContains(t, sent, "CardParam")
 	assert.NotContains(t, sent, "Memo")
@@ -215,11 +214,11 @@ func TestCreateOrderValidation(t *testing.T) {
 		{"wallet sub", "WalletParam.PayTypeSub", OrderCreateRequest{OrderNo: "W1", Amount: 100, PayType: PayTypeWallet, PrdtName: "x",
 			WalletParam: &WalletParamRequest{PayTypeSub: "jko"}}},
 	}
-	bank := newSurfaceBank(t, func(string, []byte) bankReply {
+	bank := newMockBank(t).replyOrder(func(recorded) *reply {
 		t.Error("no request may be sent for invalid input")
 		return fail(CodeSystem, "unexpected")
 	})
-	c := bank.client()
+	c := bank.client(WithRetryPolicy(fastRetry))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := c.CreateOrder(t.Context(), tc.req)
@@ -251,14 +250,14 @@ func TestCreateOrderStatusF(t *testing.T) {
 	for _, code := range []Code{CodeAmount, CodeBadSign, CodeSystem} {
 		t.Run(string(code), func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(code, "失敗") })
-			r, err := bank.client().CreateOrder(t.Context(), specLike())
+			bank := newMockBank(t).replyOrder(func(recorded) *reply { return fail(code, "失敗") })
+			r, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), specLike())
 			assert.Nil(t, r)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, code, ae.Code)
 			assert.Equal(t, "OrderCreate", ae.Service)
-			assert.Len(t, bank.requests(), 1, "a create is neither resent nor settled after a Status F")
+			assert.Len(t, bank.orders(), 1, "a create is neither resent nor settled after a Status F")
 		})
 	}
 }
@@ -270,7 +269,7 @@ func TestCreateOrderDuplicateSettled(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name  string
-		query bankReply
+		query *reply
 		check func(t *testing.T, r *ResponseOrderCreate, err error)
 	}{
 		{"same order", ok(storedOrder(TWD(500))), func(t *testing.T, r *ResponseOrderCreate, err error) {
@@ -299,26 +298,26 @@ func TestCreateOrderDuplicateSettled(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-				if service == "OrderCreate" {
+			bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+				if req.Env.APIService == "OrderCreate" {
 					return fail(CodeDuplicateOrder, "訂單編號重複")
 				}
 				return tc.query
 			})
-			r, err := bank.client().CreateOrder(t.Context(), specLike())
+			r, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), specLike())
 			tc.check(t, r, err)
-			assert.Len(t, bank.requests(), 2, "one create, one query")
+			assert.Len(t, bank.orders(), 2, "one create, one query")
 		})
 	}
 	t.Run("unsigned E0302 is no answer", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-			if service == "OrderCreate" {
-				return bankReply{status: 200, body: `{"Status":"F","Description":"E0302 – 訂單編號重複"}`}
+		bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+			if req.Env.APIService == "OrderCreate" {
+				return httpStatus(200, `{"Status":"F","Description":"E0302 – 訂單編號重複"}`)
 			}
 			return ok(storedOrder(TWD(900)))
 		})
-		_, err := bank.client().CreateOrder(t.Context(), specLike())
+		_, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), specLike())
 		var u *OutcomeUnknownError
 		require.ErrorAs(t, err, &u)
 		assert.ErrorContains(t, u.QueryErr, "already holds an order of NT$900.00")
@@ -341,17 +340,17 @@ func storedOrder(amount Amount) map[string]any {
 
 func TestCreateOrderUnknownOutcome(t *testing.T) {
 	t.Parallel()
-	lost := bankReply{err: errConnReset}
+	lost := transportError(errConnReset)
 	cases := []struct {
 		name     string
-		create   bankReply
-		query    func() bankReply
+		create   *reply
+		query    func() *reply
 		services []string
 		check    func(t *testing.T, r *ResponseOrderCreate, err error)
 	}{
 		{
 			name: "lost reply, order stored", create: lost,
-			query:    func() bankReply { return ok(storedOrder(TWD(500))) },
+			query:    func() *reply { return ok(storedOrder(TWD(500))) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				require.NoError(t, err)
@@ -364,8 +363,8 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 			},
 		},
 		{
-			name: "504, order stored", create: bankReply{status: 504, body: "upstream timeout"},
-			query:    func() bankReply { return ok(storedOrder(TWD(500))) },
+			name: "504, order stored", create: httpStatus(504, "upstream timeout"),
+			query:    func() *reply { return ok(storedOrder(TWD(500))) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				require.NoError(t, err)
@@ -374,7 +373,7 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 		},
 		{
 			name: "lost reply, no order (yet)", create: lost,
-			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			query:    func() *reply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				assert.Nil(t, r)
@@ -393,7 +392,7 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 		},
 		{
 			name: "lost reply, query fails", create: lost,
-			query:    func() bankReply { return fail(CodeQueryFailed, "查詢失敗") },
+			query:    func() *reply { return fail(CodeQueryFailed, "查詢失敗") },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				assert.Nil(t, r)
@@ -407,7 +406,7 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 		},
 		{
 			name: "lost reply, OrderNo holds another order", create: lost,
-			query:    func() bankReply { return ok(storedOrder(TWD(900))) },
+			query:    func() *reply { return ok(storedOrder(TWD(900))) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
@@ -417,8 +416,8 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 		{
 			// The settling query is the bank's verified word even when the
 			// create's reply was forged: a found order is trusted.
-			name: "bad sign, order stored", create: bankReply{payload: map[string]any{"Status": "S"}, badSign: true},
-			query:    func() bankReply { return ok(storedOrder(TWD(500))) },
+			name: "bad sign, order stored", create: sealedReply(map[string]any{"Status": "S"}).tamper(forgeSign),
+			query:    func() *reply { return ok(storedOrder(TWD(500))) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				require.NoError(t, err)
@@ -426,8 +425,8 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 			},
 		},
 		{
-			name: "bad sign, no order", create: bankReply{payload: map[string]any{"Status": "S"}, badSign: true},
-			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			name: "bad sign, no order", create: sealedReply(map[string]any{"Status": "S"}).tamper(forgeSign),
+			query:    func() *reply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
@@ -437,8 +436,8 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 			},
 		},
 		{
-			name: "200 garbage", create: bankReply{status: 200, body: "<html>oops</html>"},
-			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			name: "200 garbage", create: httpStatus(200, "<html>oops</html>"),
+			query:    func() *reply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
@@ -448,8 +447,8 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 		{
 			// Only a verified reply decides: an HTTP status on the Order
 			// POST, from whatever stands in front of the bank, does not.
-			name: "403 on the Order POST", create: bankReply{status: 403, body: "forbidden"},
-			query:    func() bankReply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
+			name: "403 on the Order POST", create: httpStatus(403, "forbidden"),
+			query:    func() *reply { return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"}) },
 			services: []string{"OrderCreate", "OrderQuery"},
 			check: func(t *testing.T, r *ResponseOrderCreate, err error) {
 				var oue *OutcomeUnknownError
@@ -463,18 +462,15 @@ func TestCreateOrderUnknownOutcome(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-				if service == "OrderCreate" {
+			bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+				if req.Env.APIService == "OrderCreate" {
 					return tc.create
 				}
 				return tc.query()
 			})
 			r, err := bank.client(WithRetryPolicy(NoRetry())).CreateOrder(t.Context(), specLike())
 			tc.check(t, r, err)
-			var got []string
-			for _, q := range bank.requests() {
-				got = append(got, q.Service)
-			}
+			got := bank.services()
 			assert.Equal(t, tc.services, got, "never a second OrderCreate")
 		})
 	}
@@ -484,33 +480,30 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 	t.Parallel()
 	t.Run("wallet orders are not queryable", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
-		_, err := bank.client().CreateOrder(t.Context(), OrderCreateRequest{OrderNo: "W1", Amount: 100, PayType: PayTypeWallet,
+		bank := newMockBank(t).replyOrder(func(recorded) *reply { return transportError(errConnReset) })
+		_, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(t.Context(), OrderCreateRequest{OrderNo: "W1", Amount: 100, PayType: PayTypeWallet,
 			PrdtName: "x", WalletParam: &WalletParamRequest{PayTypeSub: "Jko"}})
 		var oue *OutcomeUnknownError
 		require.ErrorAs(t, err, &oue)
 		assert.ErrorIs(t, oue.QueryErr, errWalletNotQueryable)
-		assert.Len(t, bank.requests(), 1)
+		assert.Len(t, bank.orders(), 1)
 	})
 	t.Run("cancelled context", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
-		bank := newSurfaceBank(t, func(string, []byte) bankReply {
+		bank := newMockBank(t).replyOrder(func(recorded) *reply {
 			cancel()
-			return bankReply{err: context.Canceled}
+			return transportError(context.Canceled)
 		})
-		_, err := bank.client().CreateOrder(ctx, specLike())
+		_, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(ctx, specLike())
 		var oue *OutcomeUnknownError
 		require.ErrorAs(t, err, &oue)
 		assert.ErrorIs(t, oue.QueryErr, context.Canceled)
-		assert.Len(t, bank.requests(), 1)
+		assert.Len(t, bank.orders(), 1)
 	})
 	t.Run("nonce refused: never sent, no query", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, nil)
-		bank.mt.RegisterResponder(http.MethodPost, mockBase+"/Nonce", func(*http.Request) (*http.Response, error) {
-			return nil, errConnReset
-		})
+		bank := newMockBank(t).replyNonce(func(recorded) *reply { return transportError(errConnReset) })
 		_, err := bank.client(WithRetryPolicy(NoRetry())).CreateOrder(t.Context(), specLike())
 		var ne *NetworkError
 		require.ErrorAs(t, err, &ne)
@@ -518,7 +511,7 @@ func TestCreateOrderUnknownOutcomeWithoutQuery(t *testing.T) {
 		assert.ErrorIs(t, err, ErrNotProcessed, "the Order request never existed")
 		var oue *OutcomeUnknownError
 		assert.False(t, errors.As(err, &oue))
-		assert.Empty(t, bank.requests())
+		assert.Empty(t, bank.orders())
 	})
 }
 
@@ -529,21 +522,20 @@ func TestCreateOrderDeadlineSettles(t *testing.T) {
 	for _, stored := range []bool{true, false} {
 		t.Run(fmt.Sprint("stored=", stored), func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-				if service == "OrderQuery" {
+			bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+				if req.Env.APIService == "OrderQuery" {
 					if stored {
 						return ok(storedOrder(TWD(500)))
 					}
 					return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
 				}
-				return bankReply{}
+				// The bank takes the create and then answers too late.
+				return hold()
 			})
-			// The bank takes the create and then answers too late.
-			bank.slow = "OrderCreate"
 			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			r, err := bank.client().CreateOrder(ctx, specLike())
+			r, err := bank.client(WithRetryPolicy(fastRetry)).CreateOrder(ctx, specLike())
 			assert.Less(t, time.Since(start), 5*time.Second)
 			if stored {
 				require.NoError(t, err)
@@ -554,10 +546,7 @@ func TestCreateOrderDeadlineSettles(t *testing.T) {
 				assert.ErrorIs(t, err, ErrNoTrace)
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
 			}
-			var got []string
-			for _, q := range bank.requests() {
-				got = append(got, q.Service)
-			}
+			got := bank.services()
 			assert.Equal(t, []string{"OrderCreate", "OrderQuery"}, got)
 		})
 	}

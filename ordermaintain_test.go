@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func maintainReply(cmd string, amount Amount, token string) bankReply {
-	m := map[string]any{"OrderNo": "C202611260001", "ShopNo": mockShop, "TSNo": "NA024900000211",
+func maintainReply(cmd string, amount Amount, token string) *reply {
+	m := map[string]any{"OrderNo": "C202611260001", "ShopNo": testShop, "TSNo": "NA024900000211",
 		"Command": cmd, "Amount": amount, "Date": "202611261030"}
 	if token != "" {
 		m["RefundToken"] = token
@@ -21,10 +21,10 @@ func maintainReply(cmd string, amount Amount, token string) bankReply {
 
 // maintainRequests are the OrderMaintain requests the bank received (a
 // refund's baseline OrderQuery left out).
-func maintainRequests(bank *surfaceBank) []sealedReq {
-	var out []sealedReq
-	for _, q := range bank.requests() {
-		if q.Service == "OrderMaintain" {
+func maintainRequests(bank *mockBank) []recorded {
+	var out []recorded
+	for _, q := range bank.orders() {
+		if q.Env.APIService == "OrderMaintain" {
 			out = append(out, q)
 		}
 	}
@@ -64,15 +64,15 @@ func TestMaintainOrderWire(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(service string, plain []byte) bankReply {
-				if service == "OrderQuery" {
+			bank := newMockBank(t).replyOrder(func(rec recorded) *reply {
+				if rec.Env.APIService == "OrderQuery" {
 					return refundedOrder()
 				}
 				var req struct{ Command string }
-				require.NoError(t, json.Unmarshal(plain, &req))
+				require.NoError(t, json.Unmarshal(rec.Plain, &req))
 				return maintainReply(req.Command, TWD(200), "")
 			})
-			r, err := tc.call(bank.client())
+			r, err := tc.call(bank.client(WithRetryPolicy(fastRetry)))
 			require.NoError(t, err)
 			assert.Equal(t, "NA024900000211", r.TSNo)
 			assert.Equal(t, "202611261030", r.Date.String())
@@ -85,19 +85,19 @@ func TestMaintainOrderWire(t *testing.T) {
 
 func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(service string, plain []byte) bankReply {
-		if service == "OrderQuery" {
+	bank := newMockBank(t).replyOrder(func(rec recorded) *reply {
+		if rec.Env.APIService == "OrderQuery" {
 			return refundedOrder()
 		}
 		var req struct{ RefundToken string }
-		require.NoError(t, json.Unmarshal(plain, &req))
+		require.NoError(t, json.Unmarshal(rec.Plain, &req))
 		if req.RefundToken == "" {
 			return maintainReply("R", TWD(500), "RT-7f3a")
 		}
 		assert.Equal(t, "RT-7f3a", req.RefundToken)
 		return maintainReply("R", TWD(500), "")
 	})
-	r, err := bank.client().Refund(t.Context(), "C202611260001", TWD(500))
+	r, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", TWD(500))
 	require.NoError(t, err)
 	assert.Equal(t, TWD(500), r.Amount)
 	assert.Empty(t, r.RefundToken, "the reply is the confirming step's")
@@ -110,8 +110,8 @@ func TestRefundVirtualAccountTwoSteps(t *testing.T) {
 func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 	t.Parallel()
 	n := 0
-	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-		if service == "OrderQuery" {
+	bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+		if req.Env.APIService == "OrderQuery" {
 			return refundedOrder()
 		}
 		if n++; n == 1 {
@@ -119,11 +119,11 @@ func TestRefundVirtualAccountSecondStepFails(t *testing.T) {
 		}
 		return fail("E2799", "RefundToken 逾時")
 	})
-	_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(500))
+	_, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", TWD(500))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, Code("E2799"), ae.Code)
-	assert.Len(t, bank.requests(), 3, "the baseline, then both steps; a Status F is an answer: no settling query, no third step")
+	assert.Len(t, bank.orders(), 3, "the baseline, then both steps; a Status F is an answer: no settling query, no third step")
 }
 
 func TestMaintainOrderValidation(t *testing.T) {
@@ -145,8 +145,8 @@ func TestMaintainOrderValidation(t *testing.T) {
 		{"M without time", "ExpireDateTime", OrderMaintainRequest{OrderNo: "A1", Command: CommandChangeExpiry}},
 		{"time without M", "ExpireDateTime", OrderMaintainRequest{OrderNo: "A1", Command: CommandCancel, ExpireDateTime: exp}},
 	}
-	bank := newSurfaceBank(t, nil)
-	c := bank.client()
+	bank := newMockBank(t)
+	c := bank.client(WithRetryPolicy(fastRetry))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.MaintainOrder(t.Context(), tc.req)
@@ -160,22 +160,22 @@ func TestMaintainOrderValidation(t *testing.T) {
 
 func TestMaintainOrderStatusF(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeNotFound, "資料不存在") })
-	_, err := bank.client().Capture(t.Context(), "C1")
+	bank := newMockBank(t).replyOrder(func(recorded) *reply { return fail(CodeNotFound, "資料不存在") })
+	_, err := bank.client(WithRetryPolicy(fastRetry)).Capture(t.Context(), "C1")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, CodeNotFound, ae.Code)
 	assert.Equal(t, "OrderMaintain", ae.Service)
-	assert.Len(t, bank.requests(), 1)
+	assert.Len(t, bank.orders(), 1)
 }
 
 // refundedOrder is an OrderQuery reply for the card order C202611260001
 // (NT$799) with the given RefundList.
-func refundedOrder(refunds ...map[string]any) bankReply {
+func refundedOrder(refunds ...map[string]any) *reply {
 	return orderWith("C", refunds...)
 }
 
-func orderWith(payType string, refunds ...map[string]any) bankReply {
+func orderWith(payType string, refunds ...map[string]any) *reply {
 	o := map[string]any{"OrderNo": "C202611260001", "TSNo": "NA024900000211", "Amount": TWD(799),
 		"PayType": payType, "PayStatus": "1" + payType + "400", "RefundFlag": "N"}
 	if len(refunds) > 0 {
@@ -197,7 +197,7 @@ func TestRefundSettledByDifference(t *testing.T) {
 	cases := []struct {
 		name          string
 		amount        Amount
-		before, after bankReply
+		before, after *reply
 		resolved      Amount // 0: unknown
 	}{
 		{"a new refund of the amount", TWD(200), refundedOrder(), refundedOrder(r200), TWD(200)},
@@ -228,16 +228,16 @@ func TestRefundSettledByDifference(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			queries := 0
-			bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-				if service == "OrderMaintain" {
-					return bankReply{err: errConnReset}
+			bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+				if req.Env.APIService == "OrderMaintain" {
+					return transportError(errConnReset)
 				}
 				if queries++; queries == 1 {
 					return tc.before
 				}
 				return tc.after
 			})
-			c := bank.client()
+			c := bank.client(WithRetryPolicy(fastRetry))
 			r, err := c.Refund(t.Context(), "C202611260001", tc.amount)
 			if tc.resolved != 0 {
 				require.NoError(t, err)
@@ -267,8 +267,8 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 	t.Parallel()
 	t.Run("baseline query fails: not sent", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{status: 503, body: "down"} })
-		_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(200))
+		bank := newMockBank(t).replyOrder(func(recorded) *reply { return httpStatus(503, "down") })
+		_, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", TWD(200))
 		assert.ErrorIs(t, err, ErrNotProcessed)
 		var ge *GatewayError
 		require.ErrorAs(t, err, &ge)
@@ -278,17 +278,17 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 	t.Run("settling query fails: unknown", func(t *testing.T) {
 		t.Parallel()
 		queries := 0
-		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
+		bank := newMockBank(t).replyOrder(func(req recorded) *reply {
 			switch {
-			case service == "OrderMaintain":
-				return bankReply{err: errConnReset}
+			case req.Env.APIService == "OrderMaintain":
+				return transportError(errConnReset)
 			case queries == 0:
 				queries++
 				return refundedOrder()
 			}
-			return bankReply{status: 400, body: "bad"}
+			return httpStatus(400, "bad")
 		})
-		_, err := bank.client().Refund(t.Context(), "C202611260001", TWD(200))
+		_, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", TWD(200))
 		var oue *OutcomeUnknownError
 		require.ErrorAs(t, err, &oue)
 		var ge *GatewayError
@@ -296,29 +296,29 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 	})
 	t.Run("order not visible before: unknown for good", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-			if service == "OrderMaintain" {
-				return bankReply{err: errConnReset}
+		bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+			if req.Env.APIService == "OrderMaintain" {
+				return transportError(errConnReset)
 			}
 			return noOrder
 		})
-		_, err := bank.client().Refund(t.Context(), "W1", TWD(200))
+		_, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "W1", TWD(200))
 		var oue *OutcomeUnknownError
 		require.ErrorAs(t, err, &oue)
 		assert.ErrorIs(t, err, errNoBaseline)
 		assert.True(t, oue.CheckAfter.IsZero(), "waiting cannot help")
 		assert.Contains(t, err.Error(), "do not refund again")
-		assert.Len(t, bank.requests(), 2, "no settling query: there is nothing to compare with")
+		assert.Len(t, bank.orders(), 2, "no settling query: there is nothing to compare with")
 	})
 	t.Run("virtual account, first step lost: no money moved", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-			if service == "OrderMaintain" {
-				return bankReply{err: errConnReset}
+		bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+			if req.Env.APIService == "OrderMaintain" {
+				return transportError(errConnReset)
 			}
 			return orderWith("A")
 		})
-		_, err := bank.client().Refund(t.Context(), "C202611260001", 0)
+		_, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", 0)
 		assert.ErrorIs(t, err, ErrNotProcessed)
 		assert.ErrorContains(t, err, "only issues a RefundToken")
 		assert.Len(t, maintainRequests(bank), 1)
@@ -326,19 +326,19 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 	t.Run("virtual account, second step lost: settled", func(t *testing.T) {
 		t.Parallel()
 		steps, queries := 0, 0
-		bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-			if service == "OrderMaintain" {
+		bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+			if req.Env.APIService == "OrderMaintain" {
 				if steps++; steps == 1 {
 					return maintainReply("R", TWD(799), "RT-1")
 				}
-				return bankReply{err: errConnReset}
+				return transportError(errConnReset)
 			}
 			if queries++; queries == 1 {
 				return orderWith("A")
 			}
 			return orderWith("A", refundEntry("R1", TWD(799), "2A400"))
 		})
-		r, err := bank.client().Refund(t.Context(), "C202611260001", 0)
+		r, err := bank.client(WithRetryPolicy(fastRetry)).Refund(t.Context(), "C202611260001", 0)
 		require.NoError(t, err)
 		assert.True(t, r.Resolved)
 		assert.Equal(t, TWD(799), r.Amount)
@@ -346,15 +346,15 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 	})
 	t.Run("ResolveRefund guards", func(t *testing.T) {
 		t.Parallel()
-		c := newSurfaceBank(t, nil).client()
+		c := newMockBank(t).client(WithRetryPolicy(fastRetry))
 		var ve *ValidationError
 		_, err := c.ResolveRefund(t.Context(), nil)
 		require.ErrorAs(t, err, &ve)
-		_, err = c.ResolveRefund(t.Context(), &OutcomeUnknownError{shopNo: mockShop, basis: &createBasis{}})
+		_, err = c.ResolveRefund(t.Context(), &OutcomeUnknownError{shopNo: testShop, basis: &createBasis{}})
 		require.ErrorAs(t, err, &ve)
 		_, err = c.ResolveRefund(t.Context(), &OutcomeUnknownError{shopNo: "OTHER", basis: &refundBasis{}})
 		require.ErrorAs(t, err, &ve)
-		_, err = c.ResolveCreate(t.Context(), &OutcomeUnknownError{shopNo: mockShop, basis: &refundBasis{}})
+		_, err = c.ResolveCreate(t.Context(), &OutcomeUnknownError{shopNo: testShop, basis: &refundBasis{}})
 		require.ErrorAs(t, err, &ve)
 	})
 }
@@ -363,8 +363,8 @@ func TestRefundBaselineAndSteps(t *testing.T) {
 // outcome stays unknown, typed, and is not resent.
 func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return bankReply{err: errConnReset} })
-	_, err := bank.client().Capture(t.Context(), "C202611260001")
+	bank := newMockBank(t).replyOrder(func(recorded) *reply { return transportError(errConnReset) })
+	_, err := bank.client(WithRetryPolicy(fastRetry)).Capture(t.Context(), "C202611260001")
 	var ne *NetworkError
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.MaybeSent)
@@ -373,13 +373,13 @@ func TestMaintainOtherCommandsNotSettled(t *testing.T) {
 	assert.True(t, oue.SafeToResend(), "repeating a capture does no harm")
 	assert.Contains(t, err.Error(), "does no harm")
 	assert.NotErrorIs(t, err, ErrNotProcessed)
-	require.Len(t, bank.requests(), 1, "no query, no resend")
+	require.Len(t, bank.orders(), 1, "no query, no resend")
 }
 
 func TestMaintainOrderReplyForAnotherOrder(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply { return maintainReply("P", 0, "") })
-	_, err := bank.client().Capture(t.Context(), "C999")
+	bank := newMockBank(t).replyOrder(func(recorded) *reply { return maintainReply("P", 0, "") })
+	_, err := bank.client(WithRetryPolicy(fastRetry)).Capture(t.Context(), "C999")
 	var oue *OutcomeUnknownError
 	require.ErrorAs(t, err, &oue, "a verified reply about another order says nothing about this one")
 	assert.ErrorIs(t, err, ErrMalformedMessage)

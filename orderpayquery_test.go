@@ -12,13 +12,13 @@ const fixtureToken = "2f9f3bd8a7d54c36b8ac4ac2f9e8a1f0d0f8c6e0b7a1c2d3e4f5a6b7c8
 
 func TestQueryPaymentWireAndDecode(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-		assert.Equal(t, "OrderPayQuery", service)
+	bank := newMockBank(t).replyOrder(func(req recorded) *reply {
+		assert.Equal(t, "OrderPayQuery", req.Env.APIService)
 		return fixture(t, "orderpayquery.json")
 	})
-	r, err := bank.client().QueryPayment(t.Context(), fixtureToken)
+	r, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), fixtureToken)
 	require.NoError(t, err)
-	golden(t, "orderpayquery.json", bank.requests()[0].Plain)
+	golden(t, "orderpayquery.json", bank.orders()[0].Plain)
 
 	ts := r.TSResultContent
 	assert.Equal(t, Amount(9440300), ts.Amount, "Amount arrives as a JSON string")
@@ -61,8 +61,8 @@ func TestQueryPaymentErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("validation", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, nil)
-		c := bank.client()
+		bank := newMockBank(t)
+		c := bank.client(WithRetryPolicy(fastRetry))
 		for _, tok := range []string{"", strings.Repeat("a", 101), "a b", "a'b", "a%b", "tok\n", "令牌"} {
 			_, err := c.QueryPayment(t.Context(), tok)
 			var ve *ValidationError
@@ -75,48 +75,44 @@ func TestQueryPaymentErrors(t *testing.T) {
 	})
 	t.Run("unknown token E2501", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") })
-		_, err := bank.client().QueryPayment(t.Context(), "nope")
+		bank := newMockBank(t).replyOrder(func(recorded) *reply { return fail(CodePayTokenInvalid, "付款查詢 Token 錯誤") })
+		_, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), "nope")
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
 		assert.Equal(t, CodePayTokenInvalid, ae.Code)
-		assert.Len(t, bank.requests(), 1, "a Status F is not retried")
+		assert.Len(t, bank.orders(), 1, "a Status F is not retried")
 	})
 	t.Run("busy is retried", func(t *testing.T) {
 		t.Parallel()
 		n := 0
-		bank := newSurfaceBank(t, func(string, []byte) bankReply {
+		bank := newMockBank(t).replyOrder(func(recorded) *reply {
 			if n++; n == 1 {
 				return fail(CodeBusy, "系統忙碌中")
 			}
 			return fixture(t, "orderpayquery.json")
 		})
-		_, err := bank.client().QueryPayment(t.Context(), fixtureToken)
+		_, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), fixtureToken)
 		require.NoError(t, err)
-		assert.Len(t, bank.requests(), 2)
+		assert.Len(t, bank.orders(), 2)
 	})
 	t.Run("reply for another token", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply { return fixture(t, "orderpayquery.json") })
-		_, err := bank.client().QueryPayment(t.Context(), "another-token")
+		bank := newMockBank(t).replyOrder(func(recorded) *reply { return fixture(t, "orderpayquery.json") })
+		_, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), "another-token")
 		require.ErrorIs(t, err, ErrMalformedMessage)
 	})
 	t.Run("reply for another shop", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply {
+		bank := newMockBank(t).replyOrder(func(recorded) *reply {
 			return ok(map[string]any{"PayToken": "t1", "TSResultContent": map[string]any{"ShopNo": "XX0001_001", "Status": "S", "APType": "PayOut"}})
 		})
-		_, err := bank.client().QueryPayment(t.Context(), "t1")
+		_, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), "t1")
 		require.ErrorIs(t, err, ErrMalformedMessage)
 	})
 	t.Run("bad sign", func(t *testing.T) {
 		t.Parallel()
-		bank := newSurfaceBank(t, func(string, []byte) bankReply {
-			r := fixture(t, "orderpayquery.json")
-			r.badSign = true
-			return r
-		})
-		r, err := bank.client().QueryPayment(t.Context(), fixtureToken)
+		bank := newMockBank(t).replyOrder(func(recorded) *reply { return fixture(t, "orderpayquery.json").tamper(forgeSign) })
+		r, err := bank.client(WithRetryPolicy(fastRetry)).QueryPayment(t.Context(), fixtureToken)
 		assert.Nil(t, r)
 		require.ErrorIs(t, err, ErrSignatureMismatch)
 	})

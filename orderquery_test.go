@@ -314,7 +314,7 @@ func TestQueryOrdersWrongKeys(t *testing.T) {
 	seed := seedReply(t)
 	bank.onOrder(func(recorded) *http.Response { return envelopeResponse(t, &seed.Envelope) })
 	other := HashKeys{A1: "4D9709D699CA40EE", A2: "5A4FEF83140C4E9E", B1: "BC74301945134CB4", B2: "961F67F8FCA44AB9"}
-	c, err := NewClient(testShop, other, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: bank.mt}), WithRetryPolicy(NoRetry()))
+	c, err := NewClient(testShop, other, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: bank.mt}), WithKeyID(testKeyID), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
 	require.Error(t, err)
@@ -350,13 +350,10 @@ func TestNonceEndpointErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			mt := httpmock.NewMockTransport()
-			mt.RegisterResponder(http.MethodPost, testBase+"/Nonce", httpmock.NewStringResponder(tc.status, tc.body))
-			c, err := NewClient(testShop, testKeys, WithBaseURL(testBase), WithHTTPClient(&http.Client{Transport: mt}), WithRetryPolicy(NoRetry()))
-			require.NoError(t, err)
-			_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
+			bank := newMockBank(t).replyNonce(func(recorded) *reply { return httpStatus(tc.status, tc.body) })
+			_, err := bank.client().QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 			tc.check(t, err)
-			assert.Equal(t, 1, mt.GetTotalCallCount(), "no /Order without a nonce")
+			assert.Equal(t, 1, bank.mt.GetTotalCallCount(), "no /Order without a nonce")
 		})
 	}
 }

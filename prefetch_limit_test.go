@@ -19,9 +19,8 @@ func prefetchBank(t *testing.T) *mockBank {
 }
 
 func (b *mockBank) nonceCount() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.nonces
+	n, _ := b.counts()
+	return n
 }
 
 // With a rate limit of exactly the call's own two requests (and no refill

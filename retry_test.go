@@ -14,21 +14,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func status503() *fakeReply {
-	return &fakeReply{status: http.StatusServiceUnavailable, body: "<html><body>503 Service Unavailable</body></html>"}
+func status503() *reply {
+	return httpStatus(http.StatusServiceUnavailable, "<html><body>503 Service Unavailable</body></html>")
 }
 
 func TestRetryNonce503ThenSucceedsWithDefaultPolicy(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
 	const failures = 3 // DefaultRetryPolicy has 4 attempts
-	b.nonceHook = func(n int) *fakeReply {
-		if n <= failures {
+	b := newMockBank(t).replyNonce(func(req recorded) *reply {
+		if req.N <= failures {
 			return status503()
 		}
 		return nil
-	}
-	c := b.client() // DefaultRetryPolicy
+	})
+	c := b.client(WithRetryPolicy(DefaultRetryPolicy()))
 	r, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
 	require.NoError(t, err)
 	require.Len(t, r.OrderList, 1)
@@ -72,8 +71,7 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			b.nonceHook = func(int) *fakeReply { r := status503(); r.delay = tc.delay; return r }
+			b := newMockBank(t).replyNonce(func(recorded) *reply { return status503().after(tc.delay) })
 			c := b.client(WithRetryPolicy(tc.policy))
 			start := time.Now()
 			_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
@@ -100,21 +98,20 @@ func TestRetryFailingForeverEndsWithinBound(t *testing.T) {
 func TestRetryCancelMidBackoffReturnsPromptly(t *testing.T) {
 	for _, where := range []string{"backoff", "request", "retry-after"} {
 		t.Run(where, func(t *testing.T) {
-			b := newFakeBank(t)
 			first := make(chan struct{}, 1)
-			b.nonceHook = func(int) *fakeReply {
+			b := newMockBank(t).replyNonce(func(recorded) *reply {
 				select {
 				case first <- struct{}{}:
 				default:
 				}
 				switch where {
 				case "request":
-					return &fakeReply{delay: 10 * time.Second, status: 503}
+					return httpStatus(503, "").after(10 * time.Second)
 				case "retry-after":
-					return &fakeReply{status: 429, header: map[string]string{"Retry-After": "30"}}
+					return httpStatus(429, "").withHeader("Retry-After", "30")
 				}
 				return status503()
-			}
+			})
 			c := b.client(WithRetryPolicy(RetryPolicy{MaxAttempts: 5, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second, MaxElapsed: time.Minute}))
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
@@ -142,13 +139,12 @@ func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
 	t.Run("waits at least Retry-After", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
-		b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
-			if n == 1 {
-				return &fakeReply{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "1"}, body: `{"statusCode":429,"message":"Rate limit is exceeded."}`}
+		b := newMockBank(t).replyOrder(func(req recorded) *reply {
+			if req.N == 1 {
+				return httpStatus(http.StatusTooManyRequests, `{"statusCode":429,"message":"Rate limit is exceeded."}`).withHeader("Retry-After", "1")
 			}
 			return nil
-		}
+		})
 		c := b.client(WithRetryPolicy(fastRetry))
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 		require.NoError(t, err)
@@ -158,10 +154,9 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 	t.Run("longer than MaxElapsed ends the call", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
-		b.orderHook = func(int, string, []byte) *fakeReply {
-			return &fakeReply{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": "3600"}}
-		}
+		b := newMockBank(t).replyOrder(func(recorded) *reply {
+			return httpStatus(http.StatusServiceUnavailable, "").withHeader("Retry-After", "3600")
+		})
 		c := b.client(WithRetryPolicy(fastRetry))
 		start := time.Now()
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
@@ -174,15 +169,14 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 	t.Run("HTTP date", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
-		b.nonceHook = func(n int) *fakeReply {
-			if n == 1 {
+		b := newMockBank(t).replyNonce(func(req recorded) *reply {
+			if req.N == 1 {
 				// Two seconds ahead at one-second resolution: at least one second's wait.
 				when := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
-				return &fakeReply{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": when}}
+				return httpStatus(http.StatusServiceUnavailable, "").withHeader("Retry-After", when)
 			}
 			return nil
-		}
+		})
 		c := b.client(WithRetryPolicy(fastRetry))
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 		require.NoError(t, err)
@@ -191,24 +185,24 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 }
 
-func sealedF(code Code) *fakeReply {
-	return &fakeReply{seal: map[string]any{"ShopNo": "NA0001_001", "Status": "F", "Description": code + " – 失敗"}}
+func sealedF(code Code) *reply {
+	return sealedReply(map[string]any{"ShopNo": testShop, "Status": "F", "Description": code + " – 失敗"})
 }
 
 func TestRetryNotOnPermanentFailures(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
-		reply *fakeReply
+		reply *reply
 		check func(t *testing.T, err error)
 	}{
-		"400":      {&fakeReply{status: 400, body: "Bad Request"}, isGateway(400)},
-		"401":      {&fakeReply{status: 401, body: `{"statusCode":401}`}, isGateway(401)},
-		"403":      {&fakeReply{status: 403, body: "<html>Forbidden</html>"}, isGateway(403)},
-		"404":      {&fakeReply{status: 404}, isGateway(404)},
-		"499":      {&fakeReply{status: 499, body: `{"code":"9998"}`}, isGateway(499)},
-		"500":      {&fakeReply{status: 500}, isGateway(500)},
-		"HTML 200": {&fakeReply{body: "<html><body>maintenance</body></html>"}, isGateway(200)},
-		"forged Sign": {&fakeReply{seal: map[string]any{"Status": "S"}, badKey: true}, func(t *testing.T, err error) {
+		"400":      {httpStatus(400, "Bad Request"), isGateway(400)},
+		"401":      {httpStatus(401, `{"statusCode":401}`), isGateway(401)},
+		"403":      {httpStatus(403, "<html>Forbidden</html>"), isGateway(403)},
+		"404":      {httpStatus(404, ""), isGateway(404)},
+		"499":      {httpStatus(499, `{"code":"9998"}`), isGateway(499)},
+		"500":      {httpStatus(500, ""), isGateway(500)},
+		"HTML 200": {httpStatus(200, "<html><body>maintenance</body></html>"), isGateway(200)},
+		"forged Sign": {otherKeys(map[string]any{"Status": "S"}), func(t *testing.T, err error) {
 			// Other keys: the padding or the Sign fails, never a result.
 			assert.True(t, errors.Is(err, ErrSignatureMismatch) || errors.Is(err, ErrMalformedMessage), "%v", err)
 		}},
@@ -216,14 +210,13 @@ func TestRetryNotOnPermanentFailures(t *testing.T) {
 		"E2101":       {sealedF(CodeNoCondition), hasCode(CodeNoCondition)},
 		"E2199":       {sealedF(CodeQueryFailed), hasCode(CodeQueryFailed)},
 		"E9999":       {sealedF(CodeSystem), hasCode(CodeSystem)},
-		"plain E2101": {&fakeReply{body: `{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`}, hasCode(CodeNoCondition)},
-		"garbled":     {&fakeReply{body: `{"Version":"1.0.0","ShopNo":"NA0001_001","APIService":"OrderQuery","Sign":"AB","Nonce":"x","Message":"ZZ"}`}, func(t *testing.T, err error) { assert.ErrorIs(t, err, ErrMalformedMessage) }},
+		"plain E2101": {unsignedJSON(`{"Status":"F","Description":"E2101 – 訂單查詢條件不足"}`), hasCode(CodeNoCondition)},
+		"garbled":     {unsignedJSON(`{"Version":"1.0.0","ShopNo":"NA0249_001","APIService":"OrderQuery","Sign":"AB","Nonce":"x","Message":"ZZ"}`), func(t *testing.T, err error) { assert.ErrorIs(t, err, ErrMalformedMessage) }},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			b.orderHook = func(int, string, []byte) *fakeReply { return tc.reply }
+			b := newMockBank(t).replyOrder(func(recorded) *reply { return tc.reply })
 			c := b.client(WithRetryPolicy(fastRetry))
 			_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 			require.Error(t, err)
@@ -236,7 +229,7 @@ func TestRetryNotOnPermanentFailures(t *testing.T) {
 	}
 	t.Run("validation", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
+		b := newMockBank(t)
 		c := b.client(WithRetryPolicy(fastRetry))
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "bad%"})
 		var ve *ValidationError
@@ -247,11 +240,14 @@ func TestRetryNotOnPermanentFailures(t *testing.T) {
 	})
 	t.Run("401 on Nonce", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
+		b := newMockBank(t)
 		c := b.client(WithRetryPolicy(fastRetry), WithKeyID("another-key"))
 		_, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 		isGateway(401)(t, err)
-		assert.Len(t, b.arrivals(), 0, "refused before counting: nothing retried either")
+		recs := b.recorded()
+		require.Len(t, recs, 1, "refused, and not retried")
+		assert.Equal(t, "/Nonce", recs[0].Path)
+		assert.Equal(t, "another-key", recs[0].Header.Get("X-KeyID"))
 	})
 }
 
@@ -275,29 +271,28 @@ func hasCode(code Code) func(*testing.T, error) {
 
 func TestRetryOnTransientFailures(t *testing.T) {
 	t.Parallel()
-	cases := map[string]*fakeReply{
+	cases := map[string]*reply{
 		"E9900 busy":        sealedF(CodeBusy),
 		"M0001 maintenance": sealedF(CodeMaintenance),
 		"E3001":             sealedF(CodeNonceError),
 		"E3002":             sealedF(CodeNonceInvalid),
 		"E3003":             sealedF(CodeNonceExpired),
-		"plain E9900":       {body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`},
-		"429":               {status: 429},
-		"502":               {status: 502, body: "<html>Bad Gateway</html>"},
-		"503":               {status: 503},
-		"504":               {status: 504},
-		"dropped":           {drop: true},
+		"plain E9900":       unsignedJSON(`{"Status":"F","Description":"E9900 – 系統忙碌中"}`),
+		"429":               httpStatus(429, ""),
+		"502":               httpStatus(502, "<html>Bad Gateway</html>"),
+		"503":               httpStatus(503, ""),
+		"504":               httpStatus(504, ""),
+		"dropped":           hangUp(),
 	}
 	for name, first := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
-				if n == 1 {
+			b := newMockBank(t).replyOrder(func(req recorded) *reply {
+				if req.N == 1 {
 					return first
 				}
 				return nil
-			}
+			})
 			c := b.client(WithRetryPolicy(fastRetry))
 			r, err := c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A202110507397"})
 			require.NoError(t, err)
@@ -305,9 +300,7 @@ func TestRetryOnTransientFailures(t *testing.T) {
 			nonces, orders := b.counts()
 			assert.Equal(t, 2, orders)
 			assert.Equal(t, 2, nonces, "a fresh nonce per attempt")
-			b.mu.Lock()
-			assert.Zero(t, b.reused)
-			b.mu.Unlock()
+			assert.Zero(t, b.reusedNonces())
 		})
 	}
 }
@@ -316,27 +309,33 @@ func TestRetryOnTransientFailures(t *testing.T) {
 // the bank provably did not process the request.
 func TestRetryCreateNotResentWhenMaybeSent(t *testing.T) {
 	t.Parallel()
-	payload := map[string]any{"ShopNo": "NA0001_001", "OrderNo": "C20261126001", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A",
+	payload := map[string]any{"ShopNo": testShop, "OrderNo": "C20261126001", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A",
 		"ATMParam": map[string]any{"ExpireDate": "20261130"}}
-	notResent := map[string]*fakeReply{
-		"503 after receipt": {status: 503},
-		"502":               {status: 502},
-		"429":               {status: 429, header: map[string]string{"Retry-After": "0"}},
-		"dropped":           {drop: true},
-		"unsigned E3002":    {body: `{"Status":"F","Description":"E3002 – Nonce 無效"}`},
-		"unsigned E9900":    {body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`},
-		"forged E9900":      {seal: map[string]any{"Status": "F", "Description": "E9900 – 系統忙碌中"}, badKey: true},
+	notResent := map[string]struct {
+		first  *reply
+		listen bool // over a real connection: net/http must not resend the POST either
+	}{
+		"503 after receipt":  {first: httpStatus(503, "")},
+		"502":                {first: httpStatus(502, "")},
+		"429":                {first: httpStatus(429, "").withHeader("Retry-After", "0")},
+		"dropped":            {first: hangUp()},
+		"dropped connection": {first: hangUp(), listen: true},
+		"unsigned E3002":     {first: unsignedJSON(`{"Status":"F","Description":"E3002 – Nonce 無效"}`)},
+		"unsigned E9900":     {first: unsignedJSON(`{"Status":"F","Description":"E9900 – 系統忙碌中"}`)},
+		"forged E9900":       {first: otherKeys(map[string]any{"Status": "F", "Description": "E9900 – 系統忙碌中"})},
 	}
 	for _, service := range []string{"OrderCreate", "OrderMaintain"} {
-		for name, first := range notResent {
+		for name, tc := range notResent {
 			t.Run(service+"/"+name, func(t *testing.T) {
 				t.Parallel()
-				b := newFakeBank(t)
-				b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
-					if n == 1 {
-						return first
+				b := newMockBank(t).replyOrder(func(req recorded) *reply {
+					if req.N == 1 {
+						return tc.first
 					}
 					return nil
+				})
+				if tc.listen {
+					b.listen()
 				}
 				c := b.client(WithRetryPolicy(fastRetry))
 				_, err := c.Call(t.Context(), service, payload)
@@ -351,9 +350,8 @@ func TestRetryCreateNotResentWhenMaybeSent(t *testing.T) {
 		}
 		t.Run(service+"/timeout", func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			b.orderHook = func(n int, _ string, _ []byte) *fakeReply { return &fakeReply{delay: 5 * time.Second} }
-			c := b.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+			b := newMockBank(t).replyOrder(func(recorded) *reply { return hold() })
+			c := b.client(WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Transport: b.mt, Timeout: 200 * time.Millisecond}))
 			_, err := c.Call(t.Context(), service, payload)
 			var ne *NetworkError
 			require.ErrorAs(t, err, &ne)
@@ -366,36 +364,32 @@ func TestRetryCreateNotResentWhenMaybeSent(t *testing.T) {
 
 func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 	t.Parallel()
-	payload := map[string]any{"ShopNo": "NA0001_001", "OrderNo": "C20261126002", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A"}
+	payload := map[string]any{"ShopNo": testShop, "OrderNo": "C20261126002", "Amount": 50000, "CurrencyID": "TWD", "PrdtName": "測試", "PayType": "A"}
 	cases := map[string]struct {
-		nonce, order *fakeReply
+		nonce, order *reply
 		wantOrders   int
 	}{
-		"nonce 503":      {nonce: &fakeReply{status: 503}, wantOrders: 1},
-		"nonce dropped":  {nonce: &fakeReply{drop: true}, wantOrders: 1},
+		"nonce 503":      {nonce: httpStatus(503, ""), wantOrders: 1},
+		"nonce dropped":  {nonce: hangUp(), wantOrders: 1},
 		"order E3002":    {order: sealedF(CodeNonceInvalid), wantOrders: 2},
 		"order E9900":    {order: sealedF(CodeBusy), wantOrders: 2},
 		"order M0001":    {order: sealedF(CodeMaintenance), wantOrders: 2},
 		"order E3003":    {order: sealedF(CodeNonceExpired), wantOrders: 2},
-		"nonce E9900 F":  {nonce: &fakeReply{body: `{"Status":"F","Description":"E9900 – 系統忙碌中"}`}, wantOrders: 1},
-		"nonce HTML 502": {nonce: &fakeReply{status: 502, body: "<html>bad gateway</html>"}, wantOrders: 1},
+		"nonce E9900 F":  {nonce: unsignedJSON(`{"Status":"F","Description":"E9900 – 系統忙碌中"}`), wantOrders: 1},
+		"nonce HTML 502": {nonce: httpStatus(502, "<html>bad gateway</html>"), wantOrders: 1},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			b.nonceHook = func(n int) *fakeReply {
-				if n == 1 {
-					return tc.nonce
+			first := func(r *reply) func(recorded) *reply {
+				return func(req recorded) *reply {
+					if req.N == 1 {
+						return r
+					}
+					return nil
 				}
-				return nil
 			}
-			b.orderHook = func(n int, _ string, _ []byte) *fakeReply {
-				if n == 1 {
-					return tc.order
-				}
-				return nil
-			}
+			b := newMockBank(t).replyNonce(first(tc.nonce)).replyOrder(first(tc.order))
 			c := b.client(WithRetryPolicy(fastRetry))
 			plain, err := c.Call(t.Context(), "OrderCreate", payload)
 			require.NoError(t, err)
@@ -404,10 +398,25 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 			assert.Equal(t, tc.wantOrders, orders)
 		})
 	}
+	t.Run("Order POST refused before it was written", func(t *testing.T) {
+		t.Parallel()
+		b := newMockBank(t).failUnsent(func(path string, n int) error {
+			if path == "/Order" && n == 1 {
+				return errors.New("connection refused")
+			}
+			return nil
+		})
+		c := b.client(WithRetryPolicy(fastRetry))
+		plain, err := c.Call(t.Context(), "OrderCreate", payload)
+		require.NoError(t, err)
+		assert.Contains(t, string(plain), `"OrderNo":"C20261126002"`)
+		nonces, orders := b.counts()
+		assert.Equal(t, 2, nonces)
+		assert.Equal(t, 1, orders, "the refused POST never arrived; the resend did")
+	})
 	t.Run("nonce failure forever says nothing was sent", func(t *testing.T) {
 		t.Parallel()
-		b := newFakeBank(t)
-		b.nonceHook = func(int) *fakeReply { return &fakeReply{drop: true} }
+		b := newMockBank(t).replyNonce(func(recorded) *reply { return hangUp() })
 		c := b.client(WithRetryPolicy(fastRetry))
 		_, err := c.Call(t.Context(), "OrderCreate", payload)
 		var ne *NetworkError
@@ -423,7 +432,8 @@ func TestRetryCreateResentWhenNotProcessed(t *testing.T) {
 // it — is resent even for a create; one whose headers were written is not.
 func TestRetryCreateUnsentProvenByTrace(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
+	b.listen() // the proof comes from net/http's own transport
 	var dials atomic.Int32
 	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if dials.Add(1) == 2 { // the first Order POST
@@ -546,7 +556,7 @@ func TestRetryPolicyBackoff(t *testing.T) {
 	})
 	t.Run("invalid policies", func(t *testing.T) {
 		for _, p := range []RetryPolicy{{}, {MaxAttempts: 2, MinBackoff: -1}, {MaxAttempts: 2, MinBackoff: 2, MaxBackoff: 1}, {MaxAttempts: 2, MaxElapsed: -1}} {
-			_, err := NewClient("NA0001_001", fakeKeys, WithRetryPolicy(p))
+			_, err := NewClient(testShop, testKeys, WithRetryPolicy(p))
 			var ve *ValidationError
 			assert.ErrorAs(t, err, &ve, "%+v", p)
 		}

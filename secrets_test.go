@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -62,16 +61,14 @@ func (h *captureHandler) String() string {
 
 // secretsOf lists what must never be printed: the four hash keys, the
 // HashID, the X-KeyID, decrypted account and card numbers, and the IVs of
-// every nonce the bank issued.
-func secretsOf(b *fakeBank) []string {
-	s := []string{b.keys.A1, b.keys.A2, b.keys.B1, b.keys.B2, b.hashID, b.keyID,
+// every nonce the bank issued or sealed a reply with.
+func secretsOf(b *mockBank) []string {
+	s := []string{testKeys.A1, testKeys.A2, testKeys.B1, testKeys.B2, testHashID, testKeyID,
 		secretAcctNo, secretAtmPayNo, secretCardNo, secretCardNo[:6] + "******" + secretCardNo[12:],
 		groupedCard("-"), groupedCard(" "), groupedCard(".")}
-	b.mu.Lock()
-	for n := range b.issued {
+	for _, n := range b.nonceValues() {
 		s = append(s, IV(n))
 	}
-	b.mu.Unlock()
 	return s
 }
 
@@ -113,32 +110,31 @@ func groupedCard(sep string) string {
 
 // echoHeaders answers status with prefix and every request header (the
 // X-KeyID among them), as a careless proxy's error page might.
-func echoHeaders(status int, prefix string) func(w http.ResponseWriter, r *http.Request) {
+func echoHeaders(status int, prefix string) func(req recorded) *reply {
 	return echoHeadersAs(status, prefix, func(s string) string { return s })
 }
 
 // echoHeadersAs echoes the headers after fold (strings.ToLower, …): a
 // proxy may echo a secret in another letter case.
-func echoHeadersAs(status int, prefix string, fold func(string) string) func(w http.ResponseWriter, r *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
+func echoHeadersAs(status int, prefix string, fold func(string) string) func(req recorded) *reply {
+	return func(req recorded) *reply {
 		var sb strings.Builder
 		sb.WriteString(prefix)
-		for k, v := range r.Header {
+		for k, v := range req.Header {
 			fmt.Fprintf(&sb, "%s: %s\n", k, fold(strings.Join(v, ",")))
 		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(sb.String()))
+		return httpStatus(status, sb.String())
 	}
 }
 
 // plainReply answers status with a body of contentType.
-func plainReply(status int, contentType, body string) func(w http.ResponseWriter, r *http.Request) {
-	return func(w http.ResponseWriter, _ *http.Request) {
+func plainReply(status int, contentType, body string) func(req recorded) *reply {
+	return func(recorded) *reply {
+		r := httpStatus(status, body)
 		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
+			r = r.withHeader("Content-Type", contentType)
 		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
+		return r
 	}
 }
 
@@ -153,22 +149,22 @@ func TestSecretSweep(t *testing.T) {
 	order := seedOrder()
 	order["CardParam"] = map[string]any{"LeftCCNo": secretCardNo[:6], "RightCCNo": secretCardNo[12:], "CCToken": secretCardNo}
 	listWith := func(status, desc string) map[string]any {
-		return map[string]any{"ShopNo": "NA0001_001", "Date": "202611260905", "Status": status, "Description": desc, "OrderList": []any{order}}
+		return map[string]any{"ShopNo": testShop, "Date": "202611260905", "Status": status, "Description": desc, "OrderList": []any{order}}
 	}
 	// An order whose fields do not decode: the decode error must not
 	// quote the neighbouring account numbers.
 	badOrder := seedOrder()
 	badOrder["Amount"] = "79900" + secretAcctNo + "x"
 	badOrder["ATMParam"] = map[string]any{"AtmPayNo": 99922530175613, "AcctNo": secretAcctNo}
-	badList := map[string]any{"ShopNo": "NA0001_001", "Status": "S", "Description": "S0000 – 處理成功", "OrderList": []any{badOrder}}
-	typeMismatch := map[string]any{"ShopNo": "NA0001_001", "Status": "S", "Description": "S0000 – 處理成功",
+	badList := map[string]any{"ShopNo": testShop, "Status": "S", "Description": "S0000 – 處理成功", "OrderList": []any{badOrder}}
+	typeMismatch := map[string]any{"ShopNo": testShop, "Status": "S", "Description": "S0000 – 處理成功",
 		"OrderList": []any{map[string]any{"OrderNo": "A1", "ATMParam": secretAcctNo, "TSDate": secretAcctNo}}}
 
 	cases := map[string]struct {
-		nonce *fakeReply
-		order *fakeReply
-		// handler replaces the fake bank entirely for the Order endpoint.
-		handler func(w http.ResponseWriter, r *http.Request)
+		nonce *reply
+		order *reply
+		// handler answers the Order request instead.
+		handler func(req recorded) *reply
 		q       QueryConditions
 		ctx     func() (context.Context, context.CancelFunc)
 		call    string // "" QueryOrders, else Client.Call of this service
@@ -193,21 +189,18 @@ func TestSecretSweep(t *testing.T) {
 		"200 HTML echo":         {handler: echoHeaders(200, "<!DOCTYPE html><html>"), wantErr: true},
 		"key at excerpt edge":   {handler: echoHeaders(503, strings.Repeat("x", 240)), wantErr: true},
 		"key at excerpt edge 2": {handler: echoHeaders(503, strings.Repeat("x", 250)), wantErr: true},
-		"key after spaces": {handler: func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(503)
+		"key after spaces": {handler: func(req recorded) *reply {
 			// Runs of blanks are squeezed in the excerpt: the key must not slip in.
-			fmt.Fprintf(w, "%s%s", strings.Repeat(" \t", 200), r.Header.Get("X-KeyID"))
+			return httpStatus(503, fmt.Sprintf("%s%s", strings.Repeat(" \t", 200), req.Header.Get("X-KeyID")))
 		}, wantErr: true},
-		"key across the excerpt's end": {handler: func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(503)
-			fmt.Fprintf(w, "%sX-KeyID: %s", strings.Repeat("x", excerptLen-27), r.Header.Get("X-KeyID"))
+		"key across the excerpt's end": {handler: func(req recorded) *reply {
+			return httpStatus(503, fmt.Sprintf("%sX-KeyID: %s", strings.Repeat("x", excerptLen-27), req.Header.Get("X-KeyID")))
 		}, wantErr: true},
 		"401 echoing headers in lower case": {handler: echoHeadersAs(401, "Access denied\n", strings.ToLower), wantErr: true},
 		"503 echoing headers in upper case": {handler: echoHeadersAs(503, "", strings.ToUpper), wantErr: true},
 		"200 echoing headers in lower case": {handler: echoHeadersAs(200, "", strings.ToLower), wantErr: true},
-		"lower-case key across the excerpt's end": {handler: func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(503)
-			fmt.Fprintf(w, "%sx-keyid: %s", strings.Repeat("x", excerptLen-27), strings.ToLower(r.Header.Get("X-KeyID")))
+		"lower-case key across the excerpt's end": {handler: func(req recorded) *reply {
+			return httpStatus(503, fmt.Sprintf("%sx-keyid: %s", strings.Repeat("x", excerptLen-27), strings.ToLower(req.Header.Get("X-KeyID"))))
 		}, wantErr: true},
 		"200 JSON with account numbers":     {handler: plainReply(200, "application/json", replyContents), wantErr: true},
 		"200 text with account numbers":     {handler: plainReply(200, "text/plain", "AcctNo "+secretAcctNo+" card "+groupedCard(" ")), wantErr: true},
@@ -216,68 +209,54 @@ func TestSecretSweep(t *testing.T) {
 		"500 JSON with account numbers":     {handler: plainReply(500, "application/json; charset=utf-8", replyContents), wantErr: true},
 		"502 HTML with account numbers":     {handler: plainReply(502, "text/html", "<html><head><title>Bad Gateway "+secretAcctNo+"</title></head><body>"+replyContents+"</body></html>"), wantErr: true},
 		"200 HTML sniffed, account numbers": {handler: plainReply(200, "", "<!DOCTYPE html><html><body><pre>"+replyContents+"</pre></body></html>"), wantErr: true},
-		"HTML 500":                          {order: &fakeReply{status: 500, body: "<html><body>Server Error</body></html>"}, wantErr: true},
-		"forged Sign": {handler: func(w http.ResponseWriter, r *http.Request) {
-			hashID, _ := fakeKeys.HashID()
-			env, _ := Seal("OrderQuery", "NA0001_001", listWith("S", "S0000 – 處理成功"), "NONCE-FORGED-1", hashID)
-			env.Sign = strings.Repeat("AB", 32)
-			writeJSON(w, env)
-		}, wantErr: true},
-		"wrong keys":      {order: &fakeReply{seal: listWith("S", "S0000 – 處理成功"), badKey: true}, wantErr: true},
-		"truncated":       {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), 33), wantErr: true},
-		"odd length":      {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), 1), wantErr: true},
-		"not hex":         {handler: truncatedReply(listWith("S", "S0000 – 處理成功"), -1), wantErr: true},
-		"F code":          {order: &fakeReply{seal: listWith("F", "E2199 – 查詢失敗")}, wantErr: true},
-		"F busy":          {order: &fakeReply{seal: listWith("F", "E9900 – 系統忙碌中")}, wantErr: true},
-		"plain F":         {order: &fakeReply{body: `{"Status":"F","Description":"E0001 – 請求格式錯誤"}`}, wantErr: true},
-		"bad field value": {order: &fakeReply{seal: badList}, wantErr: true},
-		"type mismatch":   {order: &fakeReply{seal: typeMismatch}, wantErr: true},
-		"dropped":         {order: &fakeReply{drop: true}, wantErr: true},
-		"nonce dropped":   {nonce: &fakeReply{drop: true}, wantErr: true},
-		"nonce F":         {nonce: &fakeReply{body: `{"Status":"F","Description":"E0101 – 商店不存在"}`}, wantErr: true},
-		"nonce garbage":   {nonce: &fakeReply{body: `{"Nonce":"bad nonce \u0001"}`}, wantErr: true},
-		"cancelled": {order: &fakeReply{delay: time.Minute}, ctx: func() (context.Context, context.CancelFunc) {
+		"HTML 500":                          {order: httpStatus(500, "<html><body>Server Error</body></html>"), wantErr: true},
+		"forged Sign": {order: sealedReply(listWith("S", "S0000 – 處理成功")).tamper(func(m *APIMessage) {
+			m.Sign = strings.Repeat("AB", 32)
+		}), wantErr: true},
+		"wrong keys":      {order: otherKeys(listWith("S", "S0000 – 處理成功")), wantErr: true},
+		"truncated":       {order: truncatedReply(listWith("S", "S0000 – 處理成功"), 33), wantErr: true},
+		"odd length":      {order: truncatedReply(listWith("S", "S0000 – 處理成功"), 1), wantErr: true},
+		"not hex":         {order: truncatedReply(listWith("S", "S0000 – 處理成功"), -1), wantErr: true},
+		"F code":          {order: sealedReply(listWith("F", "E2199 – 查詢失敗")), wantErr: true},
+		"F busy":          {order: sealedReply(listWith("F", "E9900 – 系統忙碌中")), wantErr: true},
+		"plain F":         {order: unsignedJSON(`{"Status":"F","Description":"E0001 – 請求格式錯誤"}`), wantErr: true},
+		"bad field value": {order: sealedReply(badList), wantErr: true},
+		"type mismatch":   {order: sealedReply(typeMismatch), wantErr: true},
+		"dropped":         {order: hangUp(), wantErr: true},
+		"nonce dropped":   {nonce: hangUp(), wantErr: true},
+		"nonce F":         {nonce: unsignedJSON(`{"Status":"F","Description":"E0101 – 商店不存在"}`), wantErr: true},
+		"nonce garbage":   {nonce: unsignedJSON(`{"Nonce":"bad nonce \u0001"}`), wantErr: true},
+		"cancelled": {order: hold(), ctx: func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(50*time.Millisecond, cancel)
 			return ctx, cancel
 		}, wantErr: true},
-		"deadline": {order: &fakeReply{delay: time.Minute}, ctx: func() (context.Context, context.CancelFunc) {
+		"deadline": {order: hold(), ctx: func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 50*time.Millisecond)
 		}, wantErr: true},
-		"create dropped":         {order: &fakeReply{drop: true}, call: "OrderCreate", wantErr: true},
-		"raw call F":             {order: &fakeReply{seal: listWith("F", "E2601 – 資料不存在")}, call: "OrderPayQuery", wantErr: true},
-		"CreateOrder reply lost": {order: &fakeReply{drop: true}, typed: createOrder(secretCardNo), anyErr: true},
-		"CreateOrder F":          {order: &fakeReply{seal: listWith("F", "E0302 – 訂單編號重複")}, typed: createOrder(secretCardNo), wantErr: true},
-		"CreateOrder validation": {typed: createOrder(secretCardNo + "%" + fakeKeyID), wantErr: true},
-		"Refund reply lost":      {order: &fakeReply{drop: true}, typed: refund, anyErr: true},
-		"Refund F":               {order: &fakeReply{seal: listWith("F", "E9999 – 系統錯誤")}, typed: refund, wantErr: true},
-		"QueryPayment F":         {order: &fakeReply{seal: listWith("F", "E2501 – 付款查詢 Token 錯誤")}, typed: queryPayment(secretCardNo), wantErr: true},
+		"create dropped":         {order: hangUp(), call: "OrderCreate", wantErr: true},
+		"raw call F":             {order: sealedReply(listWith("F", "E2601 – 資料不存在")), call: "OrderPayQuery", wantErr: true},
+		"CreateOrder reply lost": {order: hangUp(), typed: createOrder(secretCardNo), anyErr: true},
+		"CreateOrder F":          {order: sealedReply(listWith("F", "E0302 – 訂單編號重複")), typed: createOrder(secretCardNo), wantErr: true},
+		"CreateOrder validation": {typed: createOrder(secretCardNo + "%" + testKeyID), wantErr: true},
+		"Refund reply lost":      {order: hangUp(), typed: refund, anyErr: true},
+		"Refund F":               {order: sealedReply(listWith("F", "E9999 – 系統錯誤")), typed: refund, wantErr: true},
+		"QueryPayment F":         {order: sealedReply(listWith("F", "E2501 – 付款查詢 Token 錯誤")), typed: queryPayment(secretCardNo), wantErr: true},
 		"QueryPayment bad token": {typed: queryPayment(secretCardNo + " " + secretAcctNo + "%"), wantErr: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := newFakeBank(t)
-			if tc.nonce != nil {
-				b.nonceHook = func(int) *fakeReply { return tc.nonce }
-			}
-			if tc.order != nil {
-				b.orderHook = func(int, string, []byte) *fakeReply { return tc.order }
-			}
-			base := b.srv.URL + fakeBase
-			if tc.handler != nil {
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if strings.HasSuffix(r.URL.Path, "/Nonce") {
-						writeJSON(w, map[string]string{"Nonce": "NONCE-SWEEP-1"})
-						return
-					}
-					tc.handler(w, r)
-				}))
-				t.Cleanup(srv.Close)
-				base = srv.URL + fakeBase
-			}
+			b := newMockBank(t)
+			b.replyNonce(func(recorded) *reply { return tc.nonce })
+			b.replyOrder(func(req recorded) *reply {
+				if tc.handler != nil {
+					return tc.handler(req)
+				}
+				return tc.order
+			})
 			logs := newCapture()
-			c := b.client(WithBaseURL(base), WithLogger(slog.New(logs)), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+			c := b.client(WithLogger(slog.New(logs)), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 			ctx, cancel := context.WithCancel(t.Context())
 			if tc.ctx != nil {
 				ctx, cancel = tc.ctx()
@@ -291,7 +270,7 @@ func TestSecretSweep(t *testing.T) {
 			if tc.typed != nil {
 				err = tc.typed(ctx, c)
 			} else if tc.call != "" {
-				_, err = c.Call(ctx, tc.call, map[string]any{"ShopNo": "NA0001_001", "OrderNo": "A202110507397", "PayToken": secretCardNo})
+				_, err = c.Call(ctx, tc.call, map[string]any{"ShopNo": testShop, "OrderNo": "A202110507397", "PayToken": secretCardNo})
 			} else {
 				var r *ResponseOrderQuery
 				r, err = c.QueryOrders(ctx, q)
@@ -347,28 +326,25 @@ func queryPayment(token string) func(ctx context.Context, c *Client) error {
 
 // truncatedReply seals v and then cuts cut characters off the Message
 // (cut -1: replaces hex with non-hex).
-func truncatedReply(v any, cut int) func(w http.ResponseWriter, r *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		hashID, _ := fakeKeys.HashID()
-		env, _ := Seal("OrderQuery", "NA0001_001", v, "NONCE-SWEEP-2", hashID)
+func truncatedReply(v any, cut int) *reply {
+	return sealedReply(v).tamper(func(env *APIMessage) {
 		if cut < 0 {
 			env.Message = "ZZ" + env.Message[2:]
 		} else {
 			env.Message = env.Message[:len(env.Message)-cut]
 		}
-		writeJSON(w, env)
-	}
+	})
 }
 
 // Errors from the exported building blocks, with wrong keys and hostile
 // input, carry no secret either.
 func TestSecretSweepBuildingBlocks(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	secrets := secretsOf(b)
 	plain, err := json.Marshal(map[string]any{"Status": "S", "AcctNo": secretAcctNo, "CCNo": secretCardNo})
 	require.NoError(t, err)
-	env, err := Seal("OrderQuery", b.shopNo, plain, "N-1", b.hashID)
+	env, err := Seal("OrderQuery", testShop, plain, "N-1", testHashID)
 	require.NoError(t, err)
 	secrets = append(secrets, IV("N-1"))
 
@@ -383,33 +359,33 @@ func TestSecretSweepBuildingBlocks(t *testing.T) {
 	add(err)
 	forged := *env
 	forged.Sign = strings.Repeat("0", 64)
-	_, err = forged.Open(b.hashID)
+	_, err = forged.Open(testHashID)
 	add(err)
 	cut := *env
 	cut.Message = cut.Message[:len(cut.Message)-32]
-	_, err = cut.Open(b.hashID)
+	_, err = cut.Open(testHashID)
 	add(err)
-	_, err = DecryptMessage(env.Message, b.hashID[:31], "N-1")
+	_, err = DecryptMessage(env.Message, testHashID[:31], "N-1")
 	add(err)
 	_, err = DecryptMessage(env.Message, wrong, "N-1")
 	add(err)
-	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`",`), "N-1", b.hashID)
+	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`",`), "N-1", testHashID)
 	add(err)
-	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`\x"}`), "N-1", b.hashID)
+	_, err = Sign([]byte(`{"AcctNo":"`+secretAcctNo+`\x"}`), "N-1", testHashID)
 	add(err)
 	for _, k := range []HashKeys{
-		{A1: b.keys.A1 + "0", A2: b.keys.A2, B1: b.keys.B1, B2: b.keys.B2},
-		{A1: b.keys.A1, A2: b.keys.A2[:15] + "G", B1: b.keys.B1, B2: b.keys.B2},
-		{A1: b.keys.A1, A2: b.keys.A2, B1: "", B2: b.keys.B2},
+		{A1: testKeys.A1 + "0", A2: testKeys.A2, B1: testKeys.B1, B2: testKeys.B2},
+		{A1: testKeys.A1, A2: testKeys.A2[:15] + "G", B1: testKeys.B1, B2: testKeys.B2},
+		{A1: testKeys.A1, A2: testKeys.A2, B1: "", B2: testKeys.B2},
 	} {
-		_, err := NewClient(b.shopNo, k)
+		_, err := NewClient(testShop, k)
 		add(err)
 		_, err = k.HashID()
 		add(err)
 	}
-	_, err = NewClient(b.shopNo, b.keys, WithKeyID(b.keyID+"\n"+b.keyID))
+	_, err = NewClient(testShop, testKeys, WithKeyID(testKeyID+"\n"+testKeyID))
 	add(err)
-	_, err = NewClient(secretAcctNo+secretCardNo, b.keys)
+	_, err = NewClient(secretAcctNo+secretCardNo, testKeys)
 	add(err)
 	require.Len(t, errs, 15)
 	for _, err := range errs {
@@ -424,7 +400,7 @@ func TestSecretSweepBuildingBlocks(t *testing.T) {
 	for _, out := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
 		fmt.Sprintf("%+v", []*Client{c}), logbuf.String()} {
 		assertNoSecret(t, "client", out, secrets)
-		assert.Contains(t, out, b.shopNo)
+		assert.Contains(t, out, testShop)
 	}
 }
 
@@ -434,7 +410,7 @@ func TestSecretSweepBuildingBlocks(t *testing.T) {
 // cannot, and prints the fields: the secrets are two pointers away).
 func TestSecretSweepClientValue(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	secrets := secretsOf(b)
 	c := b.client()
 	v := *c
@@ -467,13 +443,13 @@ func TestSecretSweepClientValue(t *testing.T) {
 		}
 	}
 	// The test is not vacuous: the shop shows, and the secrets are in there.
-	assert.Equal(t, "sinopac.Client{ShopNo:NA0001_001 BaseURL:"+c.BaseURL()+"}", fmt.Sprintf("%s", v))
+	assert.Equal(t, "sinopac.Client{ShopNo:NA0249_001 BaseURL:"+c.BaseURL()+"}", fmt.Sprintf("%s", v))
 	assert.Equal(t, fmt.Sprintf("%q", c), fmt.Sprintf("%q", v))
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("client", "c", v)
-	assert.Contains(t, buf.String(), `"c":{"shop_no":"NA0001_001","base_url":"`)
-	assert.Equal(t, b.hashID, v.cred.hashID)
-	assert.Equal(t, b.keyID, v.cred.keyID)
+	assert.Contains(t, buf.String(), `"c":{"shop_no":"NA0249_001","base_url":"`)
+	assert.Equal(t, testHashID, v.cred.hashID)
+	assert.Equal(t, testKeyID, v.cred.keyID)
 }
 
 // WithBaseURL refuses a URL carrying credentials, a query or a fragment,
@@ -490,7 +466,7 @@ func TestWithBaseURLRefusesCredentials(t *testing.T) {
 		"https://proxy.example/api#" + password,
 		"https://proxy.example/api#",
 	} {
-		_, err := NewClient("NA0001_001", fakeKeys, WithBaseURL(base))
+		_, err := NewClient(testShop, testKeys, WithBaseURL(base))
 		var ve *ValidationError
 		require.ErrorAs(t, err, &ve, base)
 		assert.Equal(t, "BaseURL", ve.Field)
@@ -499,7 +475,7 @@ func TestWithBaseURLRefusesCredentials(t *testing.T) {
 			assert.NotContains(t, out, "proxy.example", form)
 		}
 	}
-	c, err := NewClient("NA0001_001", fakeKeys, WithBaseURL("https://proxy.example:8443/funBIZ/QPay.WebAPI/api/"))
+	c, err := NewClient(testShop, testKeys, WithBaseURL("https://proxy.example:8443/funBIZ/QPay.WebAPI/api/"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://proxy.example:8443/funBIZ/QPay.WebAPI/api", c.BaseURL())
 }
@@ -509,7 +485,7 @@ func TestWithBaseURLRefusesCredentials(t *testing.T) {
 // token a reply could hold are masked, of an HTML page only its title.
 func TestGatewayErrorExcerpt(t *testing.T) {
 	t.Parallel()
-	b := newFakeBank(t)
+	b := newMockBank(t)
 	c := b.client()
 	cases := []struct {
 		name, contentType, body string
@@ -526,11 +502,11 @@ func TestGatewayErrorExcerpt(t *testing.T) {
 			402, "", "card #### #### #### #### / ################### / ####.####.####.#### declined"},
 		{"token", "", "TK=4d9057aa-3df1-48cb-8165-e5f7a12cc775&BindToken=BT7d1e0a9c3f5b2e4d", 400, "",
 			"TK=####################################&BindToken=##################"},
-		{"HashID in lower case", "", "Sign salt " + strings.ToLower(b.hashID) + " end", 500, "", "Sign salt [redacted] end"},
-		{"X-KeyID in upper case", "", "X-KeyID: " + strings.ToUpper(b.keyID), 401, "", "X-KeyID: [redacted]"},
-		{"X-KeyID in mixed case", "", "key=" + strings.ToUpper(b.keyID[:9]) + b.keyID[9:], 401, "", "key=[redacted]"},
+		{"HashID in lower case", "", "Sign salt " + strings.ToLower(testHashID) + " end", 500, "", "Sign salt [redacted] end"},
+		{"X-KeyID in upper case", "", "X-KeyID: " + strings.ToUpper(testKeyID), 401, "", "X-KeyID: [redacted]"},
+		{"X-KeyID in mixed case", "", "key=" + strings.ToUpper(testKeyID[:9]) + testKeyID[9:], 401, "", "key=[redacted]"},
 		{"HTML reduced to its title", "text/html; charset=utf-8",
-			"<html><head><TITLE>403 - Forbidden: Access is denied &amp; logged</TITLE></head><body><pre>X-KeyID: " + b.keyID + "\n" + replyContents + "</pre></body></html>",
+			"<html><head><TITLE>403 - Forbidden: Access is denied &amp; logged</TITLE></head><body><pre>X-KeyID: " + testKeyID + "\n" + replyContents + "</pre></body></html>",
 			403, "text/html", "403 - Forbidden: Access is denied & logged"},
 		{"HTML sniffed, title masked", "", "\n <!DOCTYPE html><html><title>Account " + secretAcctNo + "</title><body>" + replyContents,
 			200, "", "Account ##############"},
@@ -562,6 +538,6 @@ func TestGatewayErrorExcerpt(t *testing.T) {
 	assert.True(t, utf8.ValidString(ge.Excerpt))
 	// A number cut by the window's end is masked even if only a few of its
 	// digits fall inside.
-	ge = c.gatewayError("OrderQuery", 503, http.Header{}, []byte(strings.Repeat("x ", (excerptLen+len(b.hashID)+len(b.keyID))/2-2)+secretAcctNo))
+	ge = c.gatewayError("OrderQuery", 503, http.Header{}, []byte(strings.Repeat("x ", (excerptLen+len(testHashID)+len(testKeyID))/2-2)+secretAcctNo))
 	assert.NotContains(t, ge.Excerpt, secretAcctNo[:3])
 }

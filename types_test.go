@@ -71,19 +71,19 @@ func TestAmountFieldRules(t *testing.T) {
 	}
 	type tc struct {
 		name    string
-		reply   bankReply
+		reply   *reply
 		call    func(ctx context.Context, c *Client) error
 		field   string // "" success; else the *MessageError's field
 		decode  bool   // refused while decoding (a sign): the error names the field in its text
 		service string
 	}
-	list := func(orders ...map[string]any) bankReply { return ok(map[string]any{"OrderList": orders}) }
+	list := func(orders ...map[string]any) *reply { return ok(map[string]any{"OrderList": orders}) }
 	query := func(ctx context.Context, c *Client) error {
 		_, err := c.QueryOrders(ctx, QueryConditions{PayType: PayTypeATM})
 		return err
 	}
-	created := func(amount any) bankReply {
-		m := map[string]any{"OrderNo": "A1", "ShopNo": mockShop, "TSNo": "T1", "PayType": "A",
+	created := func(amount any) *reply {
+		m := map[string]any{"OrderNo": "A1", "ShopNo": testShop, "TSNo": "T1", "PayType": "A",
 			"ATMParam": map[string]any{"AtmPayNo": "99922530174617"}}
 		if amount != nil {
 			m["Amount"] = amount
@@ -95,19 +95,19 @@ func TestAmountFieldRules(t *testing.T) {
 			ATMParam: &ATMParamRequest{ExpireDate: "20991231"}})
 		return err
 	}
-	paid := func(apType string, amount any) bankReply {
-		ts := map[string]any{"APType": apType, "TSNo": "T1", "OrderNo": "A1", "ShopNo": mockShop, "PayType": "A", "Status": "S",
+	paid := func(apType string, amount any) *reply {
+		ts := map[string]any{"APType": apType, "TSNo": "T1", "OrderNo": "A1", "ShopNo": testShop, "PayType": "A", "Status": "S",
 			"Description": "S0000 – 處理成功"}
 		if amount != nil {
 			ts["Amount"] = amount
 		}
-		return ok(map[string]any{"ShopNo": mockShop, "PayToken": fixtureToken, "TSResultContent": ts})
+		return ok(map[string]any{"ShopNo": testShop, "PayToken": fixtureToken, "TSResultContent": ts})
 	}
 	payment := func(ctx context.Context, c *Client) error {
 		_, err := c.QueryPayment(ctx, fixtureToken)
 		return err
 	}
-	allot := func(net, ext any, kv ...any) bankReply {
+	allot := func(net, ext any, kv ...any) *reply {
 		a := map[string]any{"AllotNo": "AL1", "AllotDate": "20261126", "PayType": "A",
 			"PayAmount": 0, "RefundAmount": 30000, "FeeAmount": 0, "ExtAllotAmount": ext, "AllotAmount": net,
 			"List": []any{map[string]any{"TSNO": "T1", "OrderNO": "A1", "Amount": 30000, "Fee": 0, "TSType": "R"}}}
@@ -186,7 +186,7 @@ func TestAmountFieldRules(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			bank := newSurfaceBank(t, func(string, []byte) bankReply { return tc.reply })
+			bank := newMockBank(t).replyOrder(func(recorded) *reply { return tc.reply })
 			err := tc.call(t.Context(), bank.client(WithRetryPolicy(NoRetry())))
 			if tc.field == "" {
 				require.NoError(t, err)

@@ -10,16 +10,17 @@ import (
 
 func TestQueryUnCaptured(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(service string, _ []byte) bankReply {
-		assert.Equal(t, "OrderUnCapturedQuery", service)
+	bank := newMockBank(t)
+	bank.replyOrder(func(req recorded) *reply {
+		assert.Equal(t, "OrderUnCapturedQuery", req.Env.APIService)
 		return fixture(t, "uncapturedquery.json")
 	})
-	c := bank.client()
+	c := bank.client(WithRetryPolicy(fastRetry))
 	r, err := c.QueryUnCaptured(t.Context(), "")
 	require.NoError(t, err)
 	_, err = c.QueryUnCaptured(t.Context(), "C202611250007")
 	require.NoError(t, err)
-	reqs := bank.requests()
+	reqs := bank.orders()
 	golden(t, "uncapturedquery_all.json", reqs[0].Plain)
 	golden(t, "uncapturedquery_order.json", reqs[1].Plain)
 
@@ -35,23 +36,25 @@ func TestQueryUnCaptured(t *testing.T) {
 
 func TestQueryUnCapturedEmptyAndErrors(t *testing.T) {
 	t.Parallel()
-	bank := newSurfaceBank(t, func(string, []byte) bankReply {
+	bank := newMockBank(t)
+	bank.replyOrder(func(recorded) *reply {
 		return ok(map[string]any{"Description": "S0001 – 處理成功，查無資料"})
 	})
-	r, err := bank.client().QueryUnCaptured(t.Context(), "")
+	r, err := bank.client(WithRetryPolicy(fastRetry)).QueryUnCaptured(t.Context(), "")
 	require.NoError(t, err)
 	assert.NotNil(t, r.OrderList)
 	assert.Empty(t, r.OrderList)
 	assert.Equal(t, CodeNoData, r.Code())
 
-	_, err = bank.client().QueryUnCaptured(t.Context(), strings.Repeat("x", 51))
+	_, err = bank.client(WithRetryPolicy(fastRetry)).QueryUnCaptured(t.Context(), strings.Repeat("x", 51))
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "OrderNo", ve.Field)
-	assert.Len(t, bank.requests(), 1)
+	assert.Len(t, bank.orders(), 1)
 
-	failing := newSurfaceBank(t, func(string, []byte) bankReply { return fail(CodeShopUnknown, "商店代號錯誤") })
-	_, err = failing.client().QueryUnCaptured(t.Context(), "")
+	failing := newMockBank(t)
+	failing.replyOrder(func(recorded) *reply { return fail(CodeShopUnknown, "商店代號錯誤") })
+	_, err = failing.client(WithRetryPolicy(fastRetry)).QueryUnCaptured(t.Context(), "")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, CodeShopUnknown, ae.Code)
