@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
@@ -244,5 +246,55 @@ func BenchmarkPrefetchLatency(b *testing.B) {
 	b.ReportMetric(float64(with)/float64(without), "p50-ratio")
 	if st := s.Stats(); st.NoncesReused != 0 || st.NoncesExpired != 0 {
 		b.Fatalf("nonces reused %d, expired %d", st.NoncesReused, st.NoncesExpired)
+	}
+}
+
+// BenchmarkQueryAllOrdersCalls counts the OrderQuery calls QueryAllOrders
+// makes for N orders spread over October 2026, against the least possible,
+// ceil(N/300). Every iteration is one seed (one set of orders, one random
+// stream for the random server), so -benchtime 30x averages 30 sets. The
+// servers: the fake bank returning the earliest, latest, an arbitrary
+// (random, fresh on every call) or the first-by-OrderNo 300 of a full page,
+// and qpaytest (the earliest by TSDate). It reports the mean and the worst
+// ratio, and the mean calls; ns/op is the walk's time on loopback.
+func BenchmarkQueryAllOrdersCalls(b *testing.B) {
+	for _, server := range []string{"earliest", "latest", "random", "orderno", "qpaytest"} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%s/%d", server, n), func(b *testing.B) {
+				minCalls := math.Ceil(float64(n) / sinopac.MaxOrdersPerQuery)
+				var sum, worst float64
+				for i := range b.N {
+					seed := uint64(1000*n + i)
+					orders := spreadOrders(n, seed)
+					var c *sinopac.Client
+					var calls func() int
+					if server == "qpaytest" {
+						sim := qpaytest.NewServer()
+						sim.AddOrders(orders...)
+						var err error
+						if c, err = sim.NewClient(); err != nil {
+							b.Fatal(err)
+						}
+						calls = func() int { return sim.Stats().Requests["OrderQuery"] }
+						b.Cleanup(sim.Close)
+					} else {
+						var bank *fakeBank
+						bank, c = newFakeBank(b, orders, pageOrder(server))
+						bank.rnd = rand.New(rand.NewPCG(seed, 3))
+						calls = func() int { return bank.calls }
+					}
+					got, err := c.QueryAllOrders(b.Context(), octoberQuery())
+					if err != nil || len(got) != n {
+						b.Fatalf("seed %d: %d of %d orders, %v", seed, len(got), n, err)
+					}
+					ratio := float64(calls()) / minCalls
+					sum += ratio
+					worst = max(worst, ratio)
+				}
+				b.ReportMetric(sum/float64(b.N), "ratio-mean")
+				b.ReportMetric(worst, "ratio-max")
+				b.ReportMetric(sum/float64(b.N)*minCalls, "calls-mean")
+			})
+		}
 	}
 }
