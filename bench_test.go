@@ -298,3 +298,23 @@ func BenchmarkQueryAllOrdersCalls(b *testing.B) {
 		}
 	}
 }
+
+// dailyOrders makes n orders over October 2026 as a shop sells: 80 % of
+// them between 09:00 and 21:00 (Taipei), the rest at night.
+func dailyOrders(n int, seed uint64) []sinopac.Order {
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	mins := int(october.AddDate(0, 1, 0).Sub(october) / time.Minute)
+	types := []sinopac.PayType{"A", "C", "M", "P"}
+	sfx := []string{"200", "400", "250"}
+	out := make([]sinopac.Order, n)
+	for i := range out {
+		m := rnd.IntN(mins)
+		// Night minutes are kept one time in four: 12 busy hours hold 4×12
+		// parts against 12 quiet hours' 1×12.
+		for h := m / 60 % 24; (h < 9 || h >= 21) && rnd.IntN(4) != 0; h = m / 60 % 24 {
+			m = rnd.IntN(mins)
+		}
+		out[i] = fakeOrder(fmt.Sprintf("D%08X%05d", rnd.Uint32(), i), october.Add(time.Duration(m)*time.Minute), types[rnd.IntN(4)], sfx[rnd.IntN(3)])
+	}
+	return out
+}

@@ -74,7 +74,9 @@ func TestQueryAllOrdersAgainstSimulator(t *testing.T) {
 			minCalls := math.Ceil(float64(n) / sinopac.MaxOrdersPerQuery)
 			ratio := float64(calls) / minCalls
 			t.Logf("qpaytest N=%d: %d OrderQuery calls, minimum %.0f, ratio %.2f", n, calls, minCalls, ratio)
-			assert.LessOrEqual(t, ratio, 1.5)
+			// qpaytest returns the earliest 300: 5 calls at 1,000 (one
+			// spare allowed), 1.18–1.24× measured at 10,000.
+			assert.LessOrEqual(t, ratio, map[int]float64{1000: 1.5, 10000: 1.3}[n])
 			assert.Zero(t, sim.Stats().NoncesReused)
 		})
 	}
