@@ -256,46 +256,64 @@ func BenchmarkPrefetchLatency(b *testing.B) {
 // servers: the fake bank returning the earliest, latest, an arbitrary
 // (random, fresh on every call) or the first-by-OrderNo 300 of a full page,
 // and qpaytest (the earliest by TSDate). It reports the mean and the worst
-// ratio, and the mean calls; ns/op is the walk's time on loopback.
+// ratio, and the mean calls; ns/op is the walk's time on loopback. The
+// daily cases put 80 % of the orders between 09:00 and 21:00, as shops
+// sell (dailyOrders).
 func BenchmarkQueryAllOrdersCalls(b *testing.B) {
+	type tc struct {
+		server string
+		n      int
+		daily  bool
+	}
+	var cases []tc
 	for _, server := range []string{"earliest", "latest", "random", "orderno", "qpaytest"} {
-		for _, n := range []int{1000, 10000} {
-			b.Run(fmt.Sprintf("%s/%d", server, n), func(b *testing.B) {
-				minCalls := math.Ceil(float64(n) / sinopac.MaxOrdersPerQuery)
-				var sum, worst float64
-				for i := range b.N {
-					seed := uint64(1000*n + i)
-					orders := spreadOrders(n, seed)
-					var c *sinopac.Client
-					var calls func() int
-					if server == "qpaytest" {
-						sim := qpaytest.NewServer()
-						sim.AddOrders(orders...)
-						var err error
-						if c, err = sim.NewClient(); err != nil {
-							b.Fatal(err)
-						}
-						calls = func() int { return sim.Stats().Requests["OrderQuery"] }
-						b.Cleanup(sim.Close)
-					} else {
-						var bank *fakeBank
-						bank, c = newFakeBank(b, orders, pageOrder(server))
-						bank.rnd = rand.New(rand.NewPCG(seed, 3))
-						calls = func() int { return bank.calls }
-					}
-					got, err := c.QueryAllOrders(b.Context(), octoberQuery())
-					if err != nil || len(got) != n {
-						b.Fatalf("seed %d: %d of %d orders, %v", seed, len(got), n, err)
-					}
-					ratio := float64(calls()) / minCalls
-					sum += ratio
-					worst = max(worst, ratio)
-				}
-				b.ReportMetric(sum/float64(b.N), "ratio-mean")
-				b.ReportMetric(worst, "ratio-max")
-				b.ReportMetric(sum/float64(b.N)*minCalls, "calls-mean")
-			})
+		cases = append(cases, tc{server, 1000, false}, tc{server, 10000, false})
+	}
+	cases = append(cases, tc{"earliest", 10000, true}, tc{"random", 10000, true})
+	for _, tc := range cases {
+		server, n := tc.server, tc.n
+		name := fmt.Sprintf("%s/%d", server, n)
+		if tc.daily {
+			name += "/daily"
 		}
+		b.Run(name, func(b *testing.B) {
+			minCalls := math.Ceil(float64(n) / sinopac.MaxOrdersPerQuery)
+			var sum, worst float64
+			for i := range b.N {
+				seed := uint64(1000*n + i)
+				orders := spreadOrders(n, seed)
+				if tc.daily {
+					orders = dailyOrders(n, seed)
+				}
+				var c *sinopac.Client
+				var calls func() int
+				if server == "qpaytest" {
+					sim := qpaytest.NewServer()
+					sim.AddOrders(orders...)
+					var err error
+					if c, err = sim.NewClient(); err != nil {
+						b.Fatal(err)
+					}
+					calls = func() int { return sim.Stats().Requests["OrderQuery"] }
+					b.Cleanup(sim.Close)
+				} else {
+					var bank *fakeBank
+					bank, c = newFakeBank(b, orders, pageOrder(server))
+					bank.rnd = rand.New(rand.NewPCG(seed, 3))
+					calls = func() int { return bank.calls }
+				}
+				got, err := c.QueryAllOrders(b.Context(), octoberQuery())
+				if err != nil || len(got) != n {
+					b.Fatalf("seed %d: %d of %d orders, %v", seed, len(got), n, err)
+				}
+				ratio := float64(calls()) / minCalls
+				sum += ratio
+				worst = max(worst, ratio)
+			}
+			b.ReportMetric(sum/float64(b.N), "ratio-mean")
+			b.ReportMetric(worst, "ratio-max")
+			b.ReportMetric(sum/float64(b.N)*minCalls, "calls-mean")
+		})
 	}
 }
 
@@ -317,4 +335,63 @@ func dailyOrders(n int, seed uint64) []sinopac.Order {
 		out[i] = fakeOrder(fmt.Sprintf("D%08X%05d", rnd.Uint32(), i), october.Add(time.Duration(m)*time.Minute), types[rnd.IntN(4)], sfx[rnd.IntN(3)])
 	}
 	return out
+}
+
+// BenchmarkAllOrders60k walks 60,000 orders in qpaytest (spread over
+// October 2026) with AllOrders, consuming them one by one, and with
+// QueryAllOrders. ns/op, B/op and allocs/op are the timed walks; then one
+// more walk, untimed, samples the live heap above the starting point
+// after every 8th page and at the end (a forced collection, then
+// HeapAlloc: see liveHeap), and reports its peak as peak-live-MB. B/op
+// and allocs/op include the in-process simulator's side.
+func BenchmarkAllOrders60k(b *testing.B) {
+	const n = 60000
+	_, c := heapSim(b, n)
+	q := octoberQuery()
+	stream := func(opts ...sinopac.QueryAllOption) {
+		count := 0
+		for _, err := range c.AllOrders(b.Context(), q, opts...) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			count++
+		}
+		if count != n {
+			b.Fatalf("%d orders", count)
+		}
+	}
+	collect := func(opts ...sinopac.QueryAllOption) []sinopac.Order {
+		all, err := c.QueryAllOrders(b.Context(), q, opts...)
+		if err != nil || len(all) != n {
+			b.Fatalf("%d orders, %v", len(all), err)
+		}
+		return all
+	}
+	b.Run("AllOrders", func(b *testing.B) {
+		runtime.GC() // each from the same heap, not the previous one's garbage
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			stream()
+		}
+		b.StopTimer()
+		h := newHeapMeter(8)
+		stream(h.option())
+		h.sample()
+		b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
+	})
+	b.Run("QueryAllOrders", func(b *testing.B) {
+		runtime.GC() // each from the same heap, not the previous one's garbage
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			collect()
+		}
+		b.StopTimer()
+		h := newHeapMeter(8)
+		all := collect(h.option())
+		h.sample()
+		runtime.KeepAlive(all)
+		b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
+	})
 }

@@ -3,6 +3,7 @@ package sinopac
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -237,13 +238,13 @@ type pageResult struct {
 	err    error
 }
 
-type orderKey struct{ orderNo, tsNo string }
-
-// keyOf copies o's key into one allocation of its own, so that the set of
-// keys seen never keeps a page's memory alive.
-func keyOf(o *Order) orderKey {
-	k := o.OrderNo + o.TSNo
-	return orderKey{k[:len(o.OrderNo)], k[len(o.OrderNo):]}
+// appendKey appends o's key (OrderNo and TSNo, the first prefixed with
+// its length so that no two pairs give the same key) to b. The set of keys
+// seen holds them as strings of their own: one small allocation per order,
+// and never a reference into a page.
+func appendKey(b []byte, o *Order) []byte {
+	b = binary.AppendUvarint(b, uint64(len(o.OrderNo)))
+	return append(append(b, o.OrderNo...), o.TSNo...)
 }
 
 // run walks the range, yielding each new order and, if the range could not
@@ -258,7 +259,8 @@ func (w *walk) run(parent context.Context, yield func(Order, error) bool) {
 		wg.Wait()
 	}()
 	p := newPlanner(w.field, w.q, w.s, w.e)
-	seen := map[orderKey]struct{}{}
+	seen := map[string]struct{}{}
+	var key []byte
 	var (
 		pages, inflight int
 		pageErr         error
@@ -296,11 +298,11 @@ func (w *walk) run(parent context.Context, yield func(Order, error) bool) {
 			}
 		} else {
 			for i := range r.orders {
-				k := keyOf(&r.orders[i])
-				if _, dup := seen[k]; dup {
+				key = appendKey(key[:0], &r.orders[i])
+				if _, dup := seen[string(key)]; dup {
 					continue
 				}
-				seen[k] = struct{}{}
+				seen[string(key)] = struct{}{}
 				if !yield(r.orders[i], nil) {
 					return
 				}
