@@ -10,16 +10,23 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/funbiz-go/sinopac"
 	"github.com/funbiz-go/sinopac/qpaytest"
+	"github.com/stretchr/testify/require"
 )
 
 // Benchmarks of BENCHMARKS.md. Reproduce them with
 //
-//	go test -run '^$' -bench . -benchmem -benchtime 200x .
+//	go test -run '^$' -bench 'Open|Seal|QueryOrders$|Prefetch' -benchmem -benchtime 200x .
+//
+// and the range walks, whose iterations are seeds or whole walks, with
+//
+//	go test -run '^$' -bench 'QueryAllOrdersCalls' -benchtime 30x .
+//	go test -run '^$' -bench 'AllOrders60k' -benchmem -benchtime 3x .
 
 const benchNonce = "NjM4MDk5MzEyMjU1NTUuMTIzNDU2Nzg5MDpCRU5DSA=="
 
@@ -337,61 +344,91 @@ func dailyOrders(n int, seed uint64) []sinopac.Order {
 	return out
 }
 
-// BenchmarkAllOrders60k walks 60,000 orders in qpaytest (spread over
-// October 2026) with AllOrders, consuming them one by one, and with
-// QueryAllOrders. ns/op, B/op and allocs/op are the timed walks; then one
-// more walk, untimed, samples the live heap above the starting point
-// after every 8th page and at the end (a forced collection, then
-// HeapAlloc: see liveHeap), and reports its peak as peak-live-MB. B/op
+// BenchmarkQueryAllOrders60k collects 60,000 orders from qpaytest (spread
+// over October 2026) with QueryAllOrders. ns/op, B/op and allocs/op are the
+// timed walks; then one more walk, untimed, samples the live heap above the
+// starting point after every 8th page and once it has returned, holding
+// the result (see liveHeap), and reports the peak as peak-live-MB. B/op
 // and allocs/op include the in-process simulator's side.
-func BenchmarkAllOrders60k(b *testing.B) {
+// BenchmarkAllOrders60k (queryall_sim_test.go) streams the same range.
+// This one compiles against the walk before AllOrders too, for the
+// before/after of BENCHMARKS.md.
+func BenchmarkQueryAllOrders60k(b *testing.B) {
 	const n = 60000
 	_, c := heapSim(b, n)
-	q := octoberQuery()
-	stream := func(opts ...sinopac.QueryAllOption) {
-		count := 0
-		for _, err := range c.AllOrders(b.Context(), q, opts...) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			count++
-		}
-		if count != n {
-			b.Fatalf("%d orders", count)
-		}
-	}
 	collect := func(opts ...sinopac.QueryAllOption) []sinopac.Order {
-		all, err := c.QueryAllOrders(b.Context(), q, opts...)
+		all, err := c.QueryAllOrders(b.Context(), octoberQuery(), opts...)
 		if err != nil || len(all) != n {
 			b.Fatalf("%d orders, %v", len(all), err)
 		}
 		return all
 	}
-	b.Run("AllOrders", func(b *testing.B) {
-		runtime.GC() // each from the same heap, not the previous one's garbage
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			stream()
+	runtime.GC() // from the same heap as the stream, not the setup's garbage
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		collect()
+	}
+	b.StopTimer()
+	h := newHeapMeter(8)
+	all := collect(h.option())
+	h.sample()
+	runtime.KeepAlive(all)
+	b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
+}
+
+// liveHeap forces a complete collection and returns the live heap, in
+// bytes: what the process holds, not the garbage a collection has yet to
+// free. A count of bytes, it does not depend on the machine's speed or
+// load (a sampled HeapInuse does: it rises with whatever the collector has
+// not reached yet).
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// heapMeter records the peak of the live heap above base, sampled after
+// every pages-th page (WithProgress runs between pages, while the next
+// ones are in flight) and when sample is called.
+type heapMeter struct {
+	base, peak uint64
+	every      int
+}
+
+func newHeapMeter(every int) *heapMeter { return &heapMeter{base: liveHeap(), every: every} }
+
+func (h *heapMeter) sample() {
+	if l := liveHeap(); l > h.base {
+		h.peak = max(h.peak, l-h.base)
+	}
+}
+
+func (h *heapMeter) option() sinopac.QueryAllOption {
+	return sinopac.WithProgress(func(p sinopac.Progress) {
+		if p.Pages%h.every == 0 {
+			h.sample()
 		}
-		b.StopTimer()
-		h := newHeapMeter(8)
-		stream(h.option())
-		h.sample()
-		b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
 	})
-	b.Run("QueryAllOrders", func(b *testing.B) {
-		runtime.GC() // each from the same heap, not the previous one's garbage
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			collect()
-		}
-		b.StopTimer()
-		h := newHeapMeter(8)
-		all := collect(h.option())
-		h.sample()
-		runtime.KeepAlive(all)
-		b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
-	})
+}
+
+// heapSim is qpaytest with n orders spread over October 2026, their
+// OrderNo ending in their index.
+func heapSim(tb testing.TB, n int) (*qpaytest.Server, *sinopac.Client) {
+	tb.Helper()
+	sim := qpaytest.NewServer()
+	tb.Cleanup(sim.Close)
+	sim.AddOrders(spreadOrders(n, uint64(n))...)
+	c, err := sim.NewClient()
+	require.NoError(tb, err)
+	return sim, c
+}
+
+// orderIndex is the index spreadOrders gave the order (R, 8 hex digits,
+// the index).
+func orderIndex(tb testing.TB, o sinopac.Order) int {
+	i, err := strconv.Atoi(o.OrderNo[9:])
+	require.NoError(tb, err, o.OrderNo)
+	return i
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -104,62 +103,6 @@ func TestQueryAllOrdersDemoMonth(t *testing.T) {
 	assert.Equal(t, 1, sim.Stats().Requests["OrderQuery"], "200 orders fit one page")
 }
 
-// liveHeap forces a complete collection and returns the live heap, in
-// bytes: what the process holds, not the garbage a collection has yet to
-// free. A count of bytes, it does not depend on the machine's speed or
-// load (a sampled HeapInuse does: it rises with whatever the collector has
-// not reached yet).
-func liveHeap() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-// heapMeter records the peak of the live heap above base, sampled after
-// every pages-th page (WithProgress runs between pages, while the next
-// ones are in flight) and when sample is called.
-type heapMeter struct {
-	base, peak uint64
-	every      int
-}
-
-func newHeapMeter(every int) *heapMeter { return &heapMeter{base: liveHeap(), every: every} }
-
-func (h *heapMeter) sample() {
-	if l := liveHeap(); l > h.base {
-		h.peak = max(h.peak, l-h.base)
-	}
-}
-
-func (h *heapMeter) option() sinopac.QueryAllOption {
-	return sinopac.WithProgress(func(p sinopac.Progress) {
-		if p.Pages%h.every == 0 {
-			h.sample()
-		}
-	})
-}
-
-// heapSim is qpaytest with n orders spread over October 2026, their
-// OrderNo ending in their index.
-func heapSim(tb testing.TB, n int) (*qpaytest.Server, *sinopac.Client) {
-	tb.Helper()
-	sim := qpaytest.NewServer()
-	tb.Cleanup(sim.Close)
-	sim.AddOrders(spreadOrders(n, uint64(n))...)
-	c, err := sim.NewClient()
-	require.NoError(tb, err)
-	return sim, c
-}
-
-// orderIndex is the index spreadOrders gave the order (R, 8 hex digits,
-// the index).
-func orderIndex(tb testing.TB, o sinopac.Order) int {
-	i, err := strconv.Atoi(o.OrderNo[9:])
-	require.NoError(tb, err, o.OrderNo)
-	return i
-}
-
 // Streaming 60,000 orders yields each once and holds at most a third of
 // the heap QueryAllOrders holds for the same range (measured: 0.23×; what
 // streaming holds is mostly the keys seen, about 90 bytes an order, where
@@ -201,4 +144,35 @@ func TestAllOrdersHeapStaysSmall(t *testing.T) {
 	t.Logf("%d orders, %d pages: peak live heap streaming %.1f MB, QueryAllOrders %.1f MB (%.2f×)",
 		n, pages, float64(stream.peak)/1e6, float64(collect.peak)/1e6, float64(stream.peak)/float64(collect.peak))
 	assert.LessOrEqual(t, 3*stream.peak, collect.peak)
+}
+
+// BenchmarkAllOrders60k streams the range of BenchmarkQueryAllOrders60k
+// (bench_test.go), consuming the orders one by one, and measures the same
+// way: the timed walks, then one sampled walk for peak-live-MB.
+func BenchmarkAllOrders60k(b *testing.B) {
+	const n = 60000
+	_, c := heapSim(b, n)
+	stream := func(opts ...sinopac.QueryAllOption) {
+		count := 0
+		for _, err := range c.AllOrders(b.Context(), octoberQuery(), opts...) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			count++
+		}
+		if count != n {
+			b.Fatalf("%d orders", count)
+		}
+	}
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		stream()
+	}
+	b.StopTimer()
+	h := newHeapMeter(8)
+	stream(h.option())
+	h.sample()
+	b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
 }
