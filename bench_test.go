@@ -3,18 +3,27 @@ package sinopac_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/funbiz-go/sinopac"
 	"github.com/funbiz-go/sinopac/qpaytest"
+	"github.com/stretchr/testify/require"
 )
 
 // Benchmarks of BENCHMARKS.md. Reproduce them with
 //
-//	go test -run '^$' -bench . -benchmem -benchtime 200x .
+//	go test -run '^$' -bench 'Open|Seal|QueryOrders$|Prefetch' -benchmem -benchtime 200x .
+//
+// and the range walks, whose iterations are seeds or whole walks, with
+//
+//	go test -run '^$' -bench 'QueryAllOrdersCalls' -benchtime 30x .
+//	go test -run '^$' -bench 'AllOrders60k' -benchmem -benchtime 3x .
 
 const benchNonce = "NjM4MDk5MzEyMjU1NTUuMTIzNDU2Nzg5MDpCRU5DSA=="
 
@@ -252,4 +261,181 @@ func BenchmarkPrefetchLatency(b *testing.B) {
 	if st := s.Stats(); st.NoncesReused != 0 || st.NoncesExpired != 0 {
 		b.Fatalf("nonces reused %d, expired %d", st.NoncesReused, st.NoncesExpired)
 	}
+}
+
+// BenchmarkQueryAllOrdersCalls counts the OrderQuery calls QueryAllOrders
+// makes for N orders spread over October 2026, against the least possible,
+// ceil(N/300). Every iteration is one seed (one set of orders, one random
+// stream for the random server), so -benchtime 30x averages 30 sets. The
+// servers: the fake bank returning the earliest, latest, an arbitrary
+// (random, fresh on every call) or the first-by-OrderNo 300 of a full page,
+// and qpaytest (the earliest by TSDate). It reports the mean and the worst
+// ratio, and the mean calls; ns/op is the walk's time on loopback. The
+// daily cases put 80 % of the orders between 09:00 and 21:00, as shops
+// sell (dailyOrders).
+func BenchmarkQueryAllOrdersCalls(b *testing.B) {
+	type tc struct {
+		server string
+		n      int
+		daily  bool
+	}
+	var cases []tc
+	for _, server := range []string{"earliest", "latest", "random", "orderno", "qpaytest"} {
+		cases = append(cases, tc{server, 1000, false}, tc{server, 10000, false})
+	}
+	cases = append(cases, tc{"earliest", 10000, true}, tc{"random", 10000, true})
+	for _, tc := range cases {
+		server, n := tc.server, tc.n
+		name := fmt.Sprintf("%s/%d", server, n)
+		if tc.daily {
+			name += "/daily"
+		}
+		b.Run(name, func(b *testing.B) {
+			minCalls := math.Ceil(float64(n) / sinopac.MaxOrdersPerQuery)
+			var sum, worst float64
+			for i := range b.N {
+				seed := uint64(1000*n + i)
+				orders := spreadOrders(n, seed)
+				if tc.daily {
+					orders = dailyOrders(n, seed)
+				}
+				var c *sinopac.Client
+				var calls func() int
+				if server == "qpaytest" {
+					sim := qpaytest.NewServer()
+					sim.AddOrders(orders...)
+					var err error
+					if c, err = sim.NewClient(); err != nil {
+						b.Fatal(err)
+					}
+					calls = func() int { return sim.Stats().Requests["OrderQuery"] }
+					b.Cleanup(sim.Close)
+				} else {
+					var bank *fakeBank
+					bank, c = newFakeBank(b, orders, pageOrder(server))
+					bank.rnd = rand.New(rand.NewPCG(seed, 3))
+					calls = func() int { return bank.calls }
+				}
+				got, err := c.QueryAllOrders(b.Context(), octoberQuery())
+				if err != nil || len(got) != n {
+					b.Fatalf("seed %d: %d of %d orders, %v", seed, len(got), n, err)
+				}
+				ratio := float64(calls()) / minCalls
+				sum += ratio
+				worst = max(worst, ratio)
+			}
+			b.ReportMetric(sum/float64(b.N), "ratio-mean")
+			b.ReportMetric(worst, "ratio-max")
+			b.ReportMetric(sum/float64(b.N)*minCalls, "calls-mean")
+		})
+	}
+}
+
+// dailyOrders makes n orders over October 2026 as a shop sells: 80 % of
+// them between 09:00 and 21:00 (Taipei), the rest at night.
+func dailyOrders(n int, seed uint64) []sinopac.Order {
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	mins := int(october.AddDate(0, 1, 0).Sub(october) / time.Minute)
+	types := []sinopac.PayType{"A", "C", "M", "P"}
+	sfx := []string{"200", "400", "250"}
+	out := make([]sinopac.Order, n)
+	for i := range out {
+		m := rnd.IntN(mins)
+		// Night minutes are kept one time in four: 12 busy hours hold 4×12
+		// parts against 12 quiet hours' 1×12.
+		for h := m / 60 % 24; (h < 9 || h >= 21) && rnd.IntN(4) != 0; h = m / 60 % 24 {
+			m = rnd.IntN(mins)
+		}
+		out[i] = fakeOrder(fmt.Sprintf("D%08X%05d", rnd.Uint32(), i), october.Add(time.Duration(m)*time.Minute), types[rnd.IntN(4)], sfx[rnd.IntN(3)])
+	}
+	return out
+}
+
+// BenchmarkQueryAllOrders60k collects 60,000 orders from qpaytest (spread
+// over October 2026) with QueryAllOrders. ns/op, B/op and allocs/op are the
+// timed walks; then one more walk, untimed, samples the live heap above the
+// starting point after every 8th page and once it has returned, holding
+// the result (see liveHeap), and reports the peak as peak-live-MB. B/op
+// and allocs/op include the in-process simulator's side.
+// BenchmarkAllOrders60k (queryall_sim_test.go) streams the same range.
+// This one compiles against the walk before AllOrders too, for the
+// before/after of BENCHMARKS.md.
+func BenchmarkQueryAllOrders60k(b *testing.B) {
+	const n = 60000
+	_, c := heapSim(b, n)
+	collect := func(opts ...sinopac.QueryAllOption) []sinopac.Order {
+		all, err := c.QueryAllOrders(b.Context(), octoberQuery(), opts...)
+		if err != nil || len(all) != n {
+			b.Fatalf("%d orders, %v", len(all), err)
+		}
+		return all
+	}
+	runtime.GC() // from the same heap as the stream, not the setup's garbage
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		collect()
+	}
+	b.StopTimer()
+	h := newHeapMeter(8)
+	all := collect(h.option())
+	h.sample()
+	runtime.KeepAlive(all)
+	b.ReportMetric(float64(h.peak)/1e6, "peak-live-MB")
+}
+
+// liveHeap forces a complete collection and returns the live heap, in
+// bytes: what the process holds, not the garbage a collection has yet to
+// free. A count of bytes, it does not depend on the machine's speed or
+// load (a sampled HeapInuse does: it rises with whatever the collector has
+// not reached yet).
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// heapMeter records the peak of the live heap above base, sampled after
+// every pages-th page (WithProgress runs between pages, while the next
+// ones are in flight) and when sample is called.
+type heapMeter struct {
+	base, peak uint64
+	every      int
+}
+
+func newHeapMeter(every int) *heapMeter { return &heapMeter{base: liveHeap(), every: every} }
+
+func (h *heapMeter) sample() {
+	if l := liveHeap(); l > h.base {
+		h.peak = max(h.peak, l-h.base)
+	}
+}
+
+func (h *heapMeter) option() sinopac.QueryAllOption {
+	return sinopac.WithProgress(func(p sinopac.Progress) {
+		if p.Pages%h.every == 0 {
+			h.sample()
+		}
+	})
+}
+
+// heapSim is qpaytest with n orders spread over October 2026, their
+// OrderNo ending in their index.
+func heapSim(tb testing.TB, n int) (*qpaytest.Server, *sinopac.Client) {
+	tb.Helper()
+	sim := qpaytest.NewServer()
+	tb.Cleanup(sim.Close)
+	sim.AddOrders(spreadOrders(n, uint64(n))...)
+	c, err := sim.NewClient()
+	require.NoError(tb, err)
+	return sim, c
+}
+
+// orderIndex is the index spreadOrders gave the order (R, 8 hex digits,
+// the index).
+func orderIndex(tb testing.TB, o sinopac.Order) int {
+	i, err := strconv.Atoi(o.OrderNo[9:])
+	require.NoError(tb, err, o.OrderNo)
+	return i
 }

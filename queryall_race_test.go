@@ -1,0 +1,6 @@
+//go:build race
+
+package sinopac_test
+
+// raceDetector: the tests run under -race, some ten times slower.
+const raceDetector = true
