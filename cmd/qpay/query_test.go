@@ -330,6 +330,22 @@ func TestQueryPast300(t *testing.T) {
 		t.Errorf("--all wrote to a non-terminal stderr: %q", r.stderr)
 	}
 
+	// -o jsonl streams the same orders from sinopac.AllOrders, one line each.
+	r = qpay(t, env, "", "query", "--from", "2026-09-15", "--to", "2026-09-15", "--all", "-o", "jsonl")
+	wantCode(t, r, 0)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	streamed := map[string]bool{}
+	for _, l := range lines {
+		var o orderJSON
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatalf("%v: %q", err, l)
+		}
+		streamed[o.OrderNo] = true
+	}
+	if len(lines) != 450 || len(streamed) != 450 {
+		t.Errorf("--all -o jsonl: %d lines, %d distinct, want 450", len(lines), len(streamed))
+	}
+
 	// 310 orders in one minute, one PayType, one PayFlag: not listable.
 	srv.AddOrders(bulkOrders("S", 310, time.Date(2026, 9, 20, 12, 0, 0, 0, sinopac.Taipei), 0)...)
 	r = qpay(t, env, "", "query", "--from", "2026-09-20", "--to", "2026-09-20", "--all", "-o", "csv")
@@ -340,6 +356,11 @@ func TestQueryPast300(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "the list is incomplete") || !strings.Contains(r.stderr, "202609201200") {
 		t.Errorf("saturated stderr: %s", r.stderr)
+	}
+	r = qpay(t, env, "", "query", "--from", "2026-09-20", "--to", "2026-09-20", "--all", "-o", "jsonl")
+	wantCode(t, r, 1)
+	if n := strings.Count(r.stdout, "\n"); n != 300 || !strings.Contains(r.stderr, "the list is incomplete after 300 orders") {
+		t.Errorf("saturated --all -o jsonl: %d lines, stderr %s", n, r.stderr)
 	}
 }
 

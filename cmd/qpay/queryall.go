@@ -31,6 +31,13 @@ func (a *app) queryAll(cmd *cobra.Command, c *sinopac.Client, q sinopac.QueryCon
 			_ = bar.Add(1)
 		}))
 	}
+	if a.output == "jsonl" {
+		err := a.streamAll(cmd, c, q, opts)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		return err
+	}
 	orders, err := c.QueryAllOrders(cmd.Context(), q, opts...)
 	if bar != nil {
 		_ = bar.Finish()
@@ -48,6 +55,28 @@ func (a *app) queryAll(cmd *cobra.Command, c *sinopac.Client, q sinopac.QueryCon
 		return werr
 	}
 	return fmt.Errorf("the list is incomplete: %w", err)
+}
+
+// streamAll is "query --all -o jsonl": each order is written as its page
+// arrives (sinopac.AllOrders), so memory stays a few pages whatever the
+// range; lines come in the order the pages do, not sorted. A walk that
+// ends in an error has printed what it found and fails with it.
+func (a *app) streamAll(cmd *cobra.Command, c *sinopac.Client, q sinopac.QueryConditions, opts []sinopac.QueryAllOption) error {
+	n := 0
+	for o, err := range c.AllOrders(cmd.Context(), q, opts...) {
+		if err != nil {
+			if n > 0 {
+				return fmt.Errorf("the list is incomplete after %d orders: %w", n, err)
+			}
+			return err
+		}
+		j := newOrderJSON(&o)
+		if err := writeJSONLine(a.stdout, &j); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a terminal (for progress output).
