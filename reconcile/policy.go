@@ -49,6 +49,19 @@ func (p Policy) Validate() error {
 	return nil
 }
 
+// WithWaits is p with the waits between checks replaced (copied), or
+// the Validate error: the one rule both backends' WithSchedule apply.
+func (p Policy) WithWaits(waits ...time.Duration) (Policy, error) {
+	p.Waits = slices.Clone(waits)
+	return p, p.Validate()
+}
+
+// WithGrace is p with its grace replaced, or the Validate error.
+func (p Policy) WithGrace(d time.Duration) (Policy, error) {
+	p.Grace = d
+	return p, p.Validate()
+}
+
 // FirstCheck is when o's first check is due: o.FirstCheck if set,
 // otherwise CreatedAt plus the first wait.
 func (p Policy) FirstCheck(o PendingOrder) time.Time {

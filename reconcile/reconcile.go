@@ -129,12 +129,11 @@ type Option func(*Reconciler) error
 // last one repeats until the order's expiry plus grace.
 func WithSchedule(waits ...time.Duration) Option {
 	return func(r *Reconciler) error {
-		p := Policy{Waits: slices.Clone(waits), Grace: r.policy.Grace}
-		if err := p.Validate(); err != nil {
-			return err
+		p, err := r.policy.WithWaits(waits...)
+		if err == nil {
+			r.policy = p
 		}
-		r.policy.Waits = p.Waits
-		return nil
+		return err
 	}
 }
 
@@ -142,11 +141,11 @@ func WithSchedule(waits ...time.Duration) Option {
 // before GaveUp (default DefaultGrace).
 func WithGrace(d time.Duration) Option {
 	return func(r *Reconciler) error {
-		if d < 0 {
-			return &sinopac.ValidationError{Field: "Grace", Reason: "must not be negative"}
+		p, err := r.policy.WithGrace(d)
+		if err == nil {
+			r.policy = p
 		}
-		r.policy.Grace = d
-		return nil
+		return err
 	}
 }
 

@@ -132,12 +132,11 @@ type Option func(*Reconciler) error
 // WithSchedule sets the waits between checks (see reconcile.DefaultSchedule).
 func WithSchedule(waits ...time.Duration) Option {
 	return func(r *Reconciler) error {
-		p := reconcile.Policy{Waits: slices.Clone(waits), Grace: r.policy.Grace}
-		if err := p.Validate(); err != nil {
-			return err
+		p, err := r.policy.WithWaits(waits...)
+		if err == nil {
+			r.policy = p
 		}
-		r.policy.Waits = p.Waits
-		return nil
+		return err
 	}
 }
 
@@ -145,11 +144,11 @@ func WithSchedule(waits ...time.Duration) Option {
 // (default reconcile.DefaultGrace).
 func WithGrace(d time.Duration) Option {
 	return func(r *Reconciler) error {
-		if d < 0 {
-			return &sinopac.ValidationError{Field: "Grace", Reason: "must not be negative"}
+		p, err := r.policy.WithGrace(d)
+		if err == nil {
+			r.policy = p
 		}
-		r.policy.Grace = d
-		return nil
+		return err
 	}
 }
 
