@@ -155,11 +155,11 @@ func TestDefaultTransport(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(testShop, testKeys)
 	require.NoError(t, err)
-	assert.Equal(t, DefaultTimeout, c.hc.Timeout, "a default timeout when no http.Client is given")
-	assert.NotZero(t, c.hc.Timeout)
 	require.NotNil(t, c.hc.CheckRedirect)
-	tr, ok := c.hc.Transport.(*http.Transport)
-	require.True(t, ok, "the default client has its own *http.Transport")
+	lean, ok := c.hc.Transport.(*leanTransport)
+	require.True(t, ok, "the default client has its own transport")
+	assert.Equal(t, DefaultTimeout, lean.timeout, "a default timeout when no http.Client is given")
+	tr := lean.std
 	assert.NotSame(t, http.DefaultTransport, tr, "never the shared global transport")
 	require.NotNil(t, tr.TLSClientConfig)
 	assert.GreaterOrEqual(t, tr.TLSClientConfig.MinVersion, uint16(tls.VersionTLS12))
@@ -170,7 +170,8 @@ func TestDefaultTransport(t *testing.T) {
 	// Two clients do not share a transport (shops stay independent).
 	c2, err := NewClient("NA0249_002", testKeys)
 	require.NoError(t, err)
-	assert.NotSame(t, tr, c2.hc.Transport)
+	assert.NotSame(t, lean, c2.hc.Transport)
+	assert.NotSame(t, tr, c2.hc.Transport.(*leanTransport).std)
 }
 
 // The default transport really refuses a server that offers only TLS 1.1.
@@ -185,8 +186,8 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	c, err := NewClient(testShop, testKeys, WithBaseURL(srv.URL+mockPath), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
 	// Trust the test server's certificate, keep everything else default.
-	tr := c.hc.Transport.(*http.Transport)
-	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	tr := c.hc.Transport.(*leanTransport)
+	tr.std.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	t.Cleanup(tr.CloseIdleConnections)
 	_, err = c.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 	var ne *NetworkError
@@ -203,8 +204,8 @@ func TestDefaultTransportRefusesOldTLS(t *testing.T) {
 	t.Cleanup(ok.Close)
 	c2, err := NewClient(testShop, testKeys, WithBaseURL(ok.URL+mockPath), WithRetryPolicy(NoRetry()))
 	require.NoError(t, err)
-	tr2 := c2.hc.Transport.(*http.Transport)
-	tr2.TLSClientConfig.RootCAs = ok.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	tr2 := c2.hc.Transport.(*leanTransport)
+	tr2.std.TLSClientConfig.RootCAs = ok.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	t.Cleanup(tr2.CloseIdleConnections)
 	_, err = c2.QueryOrders(t.Context(), QueryConditions{OrderNo: "A1"})
 	var ae *APIError

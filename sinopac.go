@@ -30,8 +30,8 @@ const (
 // reply is well under 2 MiB of hex.
 const DefaultMaxReplyBytes = 8 << 20
 
-// DefaultTimeout is the whole-request timeout of the http.Client the SDK
-// builds when none is given with WithHTTPClient.
+// DefaultTimeout is the whole-request timeout (reply body included) of the
+// http.Client the SDK builds when none is given with WithHTTPClient.
 const DefaultTimeout = 30 * time.Second
 
 // Client calls the QPay API for one shop. It is safe for concurrent use;
@@ -113,7 +113,10 @@ func NewClient(shopNo string, keys HashKeys, opts ...Option) (*Client, error) {
 func defaultHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	return &http.Client{Transport: tr, Timeout: DefaultTimeout, CheckRedirect: noRedirect}
+	// The whole-request timeout is the transport's (a deadline on the
+	// request's context), not http.Client.Timeout, which costs a goroutine
+	// and its wake-up per request.
+	return &http.Client{Transport: newLeanTransport(tr, DefaultTimeout), CheckRedirect: noRedirect}
 }
 
 // noRedirect: the gateway never redirects a valid call, and following one
