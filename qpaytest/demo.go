@@ -103,19 +103,7 @@ func demoMonth() []sinopac.Order {
 			Amount:     sinopac.TWD(int64(100 + 50*g.intn(400))),
 			RefundFlag: "N",
 		}
-		switch r := g.intn(100); {
-		case r < 50:
-			o.PayType = sinopac.PayTypeATM
-		case r < 85:
-			o.PayType = sinopac.PayTypeCard
-		default:
-			o.PayType = sinopac.PayTypeMobile
-		}
-		names := demoProducts[o.PayType]
-		o.PrdtName = names[g.intn(len(names))]
-		if g.intn(3) == 0 {
-			o.Param1 = fmt.Sprintf("member-%05d", g.intn(100000))
-		}
+		g.demoKind(&o, 50)
 		state := g.intn(100)
 		paid := t.Add(time.Duration(1+g.intn(180)) * time.Minute)
 		p := string(o.PayType)
@@ -316,12 +304,12 @@ func recentDemoOrders(now time.Time) []recentDemo {
 	return out
 }
 
-// recentOrder is one order created at t, day days before today, in the
-// state it has by now.
-func recentOrder(g *splitmix64, t, now time.Time, day int) sinopac.Order {
-	o := sinopac.Order{TSDate: sinopac.At(t), Amount: sinopac.TWD(int64(100 + 50*g.intn(400))), RefundFlag: "N"}
+// demoKind draws an order's PayType (atmPct percent ATM, card up to 85,
+// mobile the rest), product and, one time in three, a member Param1:
+// the draws both demo generators make, in the same order.
+func (g *splitmix64) demoKind(o *sinopac.Order, atmPct int) {
 	switch r := g.intn(100); {
-	case r < 45:
+	case r < atmPct:
 		o.PayType = sinopac.PayTypeATM
 	case r < 85:
 		o.PayType = sinopac.PayTypeCard
@@ -333,6 +321,13 @@ func recentOrder(g *splitmix64, t, now time.Time, day int) sinopac.Order {
 	if g.intn(3) == 0 {
 		o.Param1 = fmt.Sprintf("member-%05d", g.intn(100000))
 	}
+}
+
+// recentOrder is one order created at t, day days before today, in the
+// state it has by now.
+func recentOrder(g *splitmix64, t, now time.Time, day int) sinopac.Order {
+	o := sinopac.Order{TSDate: sinopac.At(t), Amount: sinopac.TWD(int64(100 + 50*g.intn(400))), RefundFlag: "N"}
+	g.demoKind(&o, 45)
 	p := string(o.PayType)
 	var window time.Duration
 	switch o.PayType {
